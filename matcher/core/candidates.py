@@ -51,15 +51,23 @@ class SolveContext:
 
     def feasible(self, req: I64, win: I64, distance_km: F64) -> Bool:
         """The hard constraints for pairs: skills, window containment, distance limits."""
+        return self.skilled_and_free(req, win) & self.within_reach(req, win, distance_km)
+
+    def skilled_and_free(self, req: I64, win: I64) -> Bool:
+        """The window's volunteer holds every required skill and the window contains the
+        request's window."""
         r, ix = self.requests, self.index
         need = r.skill_mask[req]
-        owner = ix.window_owner[win]
         ok: Bool = (ix.window_mask[win] & need) == need
         ok &= ix.pool.window_start[win] <= r.start[req]
         ok &= ix.pool.window_end[win] >= r.end[req]
-        travel = ix.pool.max_travel_km[owner]
+        return ok
+
+    def within_reach(self, req: I64, win: I64, distance_km: F64) -> Bool:
+        """Remote, or within the request's, the volunteer's and the policy's limits."""
+        travel = self.index.pool.max_travel_km[self.index.window_owner[win]]
         limit = np.minimum(self.radius_km[req], np.where(travel > 0, travel, np.inf))
-        ok &= r.remote[req] | (distance_km <= limit)
+        ok: Bool = self.requests.remote[req] | (distance_km <= limit)
         return ok
 
     def cost_terms(self, req: I64, win: I64, distance_km: F64) -> F64:
@@ -108,38 +116,52 @@ def _concat(parts: list[Candidates]) -> Candidates:
     )
 
 
-def find_candidates(ctx: SolveContext, rows: I64, k: I64) -> Candidates:
-    """Candidates for ``rows`` with ``k[i]`` windows searched for ``rows[i]``.
+def find_nearest(ctx: SolveContext, rows: I64, k: int) -> Candidates:
+    """First-round candidates: each request's ``k`` nearest windows (for a remote request,
+    its ``k`` cheapest feasible windows), filtered by the hard constraints."""
+    remote = ctx.requests.remote[rows]
+    parts = [_remote(ctx, rows[remote], np.full(int(remote.sum()), np.inf), k)]
+    near_rows = rows[~remote]
+    keys = ctx.tree_keys[near_rows]
+    for key in np.unique(keys).tolist():
+        parts.append(_near_k(ctx, near_rows[keys == key], int(key), k))
+    return _concat(parts)
 
-    ``k[i] <= 0`` asks for every feasible pair of the request (an exhaustive search).
+
+def find_within(ctx: SolveContext, rows: I64, max_cost: F64) -> Candidates:
+    """Every feasible pair of ``rows[i]`` that may cost less than ``max_cost[i]``.
+
+    For a request with a location, a pair costs at least ``distance_weight * km +
+    static_min``, so searching the ball of radius ``(max_cost - static_min) /
+    distance_weight`` (capped at the request's radius) finds all of them. ``inf`` asks for
+    every feasible pair.
     """
     remote = ctx.requests.remote[rows]
-    parts = [_remote(ctx, rows[remote], k[remote])]
-    near_rows, near_k = rows[~remote], k[~remote]
-    groups = np.stack([ctx.tree_keys[near_rows], near_k], axis=1)
-    if len(near_rows):
-        keys, inverse = np.unique(groups, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        for g, (tree_key, kk) in enumerate(keys):
-            members = near_rows[inverse == g]
-            if kk <= 0:
-                parts.append(_near_all(ctx, members, int(tree_key)))
-            else:
-                parts.append(_near_k(ctx, members, int(tree_key), int(kk)))
+    parts = [_remote(ctx, rows[remote], max_cost[remote], 0)]
+    near_rows, near_cost = rows[~remote], max_cost[~remote]
+    weight = ctx.policy.distance_weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.where(
+            weight > 0, (near_cost - ctx.static_min) / weight * (1 + 1e-9) + 1e-6, np.inf
+        )
+    reach = np.maximum(reach, 0.0)
+    keys = ctx.tree_keys[near_rows]
+    for key in np.unique(keys).tolist():
+        members = keys == key
+        parts.append(_near_ball(ctx, near_rows[members], int(key), reach[members]))
     return _concat(parts)
 
 
 def _filtered(
     ctx: SolveContext, rows: I64, req: I64, win: I64, exhaustive: Bool, bound: F64
 ) -> Candidates:
-    dist = haversine_km(
-        ctx.requests.lat[req],
-        ctx.requests.lon[req],
-        ctx.index.pool.lat[ctx.index.window_owner[win]],
-        ctx.index.pool.lon[ctx.index.window_owner[win]],
-    )
+    ok = ctx.skilled_and_free(req, win)
+    req, win = req[ok], win[ok]
+    owner = ctx.index.window_owner[win]
+    pool = ctx.index.pool
+    dist = haversine_km(ctx.requests.lat[req], ctx.requests.lon[req], pool.lat[owner], pool.lon[owner])
     dist = np.where(ctx.requests.remote[req], 0.0, dist)
-    ok = ctx.feasible(req, win, dist)
+    ok = ctx.within_reach(req, win, dist)
     return Candidates(req[ok], win[ok], dist[ok], rows, exhaustive, bound)
 
 
@@ -147,61 +169,77 @@ def _near_k(ctx: SolveContext, rows: I64, tree_key: int, k: int) -> Candidates:
     skill_tree = ctx.index.tree(tree_key)
     n = skill_tree.size
     if skill_tree.tree is None or k >= n:
-        return _near_all(ctx, rows, tree_key)
+        return _near_ball(ctx, rows, tree_key, np.full(len(rows), np.inf))
     bound = float(chord_for_km(float(ctx.radius_km[rows].max()) + 1e-6))
     chord, idx = skill_tree.tree.query(ctx.request_xyz[rows], k=k, distance_upper_bound=bound)
     found = idx < n
     req = np.repeat(rows, k).reshape(len(rows), k)[found]
     win = skill_tree.windows[idx[found]]
-    # A row whose k-th neighbour was found may have more within its radius; anything it
-    # did not get is at least as far as that k-th neighbour.
-    truncated = found[:, -1] & (km_for_chord(np.where(found[:, -1], chord[:, -1], 0.0))
-                                <= ctx.radius_km[rows])
-    kth_km = km_for_chord(np.where(truncated, chord[:, -1], 0.0)) - _KM_SLACK
+    # A row whose k-th neighbour is within its radius may have more there; anything it did
+    # not get is at least as far as that k-th neighbour.
+    kth_km = km_for_chord(np.where(found[:, -1], chord[:, -1], 0.0))
+    truncated = found[:, -1] & (kth_km <= ctx.radius_km[rows])
     lower = np.where(
         truncated,
-        ctx.policy.distance_weight * np.maximum(kth_km, 0.0) + ctx.static_min,
+        ctx.policy.distance_weight * np.maximum(kth_km - _KM_SLACK, 0.0) + ctx.static_min,
         np.inf,
     )
     return _filtered(ctx, rows, req, win, ~truncated, lower)
 
 
-def _near_all(ctx: SolveContext, rows: I64, tree_key: int) -> Candidates:
+def _near_ball(ctx: SolveContext, rows: I64, tree_key: int, reach_km: F64) -> Candidates:
+    """Every window within ``min(reach_km, radius)`` of each row."""
     skill_tree = ctx.index.tree(tree_key)
-    exhaustive = np.ones(len(rows), dtype=np.bool_)
-    lower = np.full(len(rows), np.inf)
+    radius = ctx.radius_km[rows]
+    exhaustive = reach_km >= radius
+    ball_km = np.minimum(reach_km, radius)
+    lower = np.where(
+        exhaustive, np.inf, ctx.policy.distance_weight * ball_km + ctx.static_min
+    )
     if skill_tree.tree is None or len(rows) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Candidates(empty, empty, np.zeros(0), rows, exhaustive, lower)
-    radius = chord_for_km(ctx.radius_km[rows] + 1e-6)
-    hits = skill_tree.tree.query_ball_point(ctx.request_xyz[rows], r=radius, return_sorted=True)
-    lengths = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(rows))
-    flat = (
-        np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
-        if lengths.sum()
-        else np.zeros(0, dtype=np.int64)
-    )
-    req = np.repeat(rows, lengths)
-    return _filtered(ctx, rows, req, skill_tree.windows[flat], exhaustive, lower)
+    chord = chord_for_km(ball_km + 1e-6)
+    xyz = ctx.request_xyz[rows]
+    counts = np.asarray(skill_tree.tree.query_ball_point(xyz, r=chord, return_length=True))
+    # k-nearest queries padded to the bucket's largest count avoid Python lists per row;
+    # buckets by powers of two keep the padding small.
+    bucket = np.ceil(np.log2(np.maximum(counts, 1))).astype(np.int64)
+    req_parts, win_parts = [], []
+    for b in np.unique(bucket[counts > 0]).tolist():
+        members = np.flatnonzero((bucket == b) & (counts > 0))
+        k = int(counts[members].max())
+        dist, idx = skill_tree.tree.query(
+            xyz[members], k=k, distance_upper_bound=float(chord[members].max())
+        )
+        dist, idx = dist.reshape(len(members), k), idx.reshape(len(members), k)
+        hit = dist <= chord[members][:, None]
+        req_parts.append(np.repeat(rows[members], k).reshape(len(members), k)[hit])
+        win_parts.append(skill_tree.windows[idx[hit]])
+    if not req_parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Candidates(empty, empty, np.zeros(0), rows, exhaustive, lower)
+    req = np.concatenate(req_parts)
+    win = np.concatenate(win_parts)
+    return _filtered(ctx, rows, req, win, exhaustive, lower)
 
 
-def _remote(ctx: SolveContext, rows: I64, k: I64) -> Candidates:
-    """Remote requests: distance does not matter, so keep the ``k`` cheapest feasible."""
+def _remote(ctx: SolveContext, rows: I64, max_cost: F64, k: int) -> Candidates:
+    """Remote requests: distance does not matter, so every feasible pair is scored and the
+    ``k`` cheapest (``k`` > 0) or those cheaper than ``max_cost`` are kept."""
     parts: list[Candidates] = []
-    for row, kk in zip(rows.tolist(), k.tolist(), strict=True):
+    for row, limit in zip(rows.tolist(), max_cost.tolist(), strict=True):
         windows = ctx.index.tree(int(ctx.tree_keys[row])).windows
         req = np.full(len(windows), row, dtype=np.int64)
         zero = np.zeros(len(windows))
         ok = ctx.feasible(req, windows, zero)
         req, win = req[ok], windows[ok]
         cost = ctx.pair_cost(req, win, zero[ok])
-        if 0 < kk < len(win):
-            order = np.argpartition(cost, kk)
-            keep, bound = order[:kk], float(cost[order[kk]])
-            req, win = req[keep], win[keep]
-            parts.append(_one(row, req, win, False, bound))
-        else:
-            parts.append(_one(row, req, win, True, np.inf))
+        keep = np.argpartition(cost, k)[:k] if 0 < k < len(win) else np.flatnonzero(cost <= limit)
+        left_out = np.ones(len(win), dtype=np.bool_)
+        left_out[keep] = False
+        bound = float(cost[left_out].min()) if left_out.any() else np.inf
+        parts.append(_one(row, req[keep], win[keep], not left_out.any(), bound))
     return _concat(parts)
 
 

@@ -115,7 +115,7 @@ def greedy_match(requests: RequestBatch, pool: VolunteerPool, policy: Policy) ->
     request, slot, window, distance = _collect(rows)
     filled = np.bincount(request, minlength=len(requests))
     unserved = np.flatnonzero(filled < requests.slots).astype(np.int64)
-    reasons = unserved_reasons(requests, pool, limits, unserved)
+    reasons = unserved_reasons(requests, pool, limits, unserved, filled)
     t2 = time.perf_counter()
     volunteer = windows.owner[window]
     terms = _pair_costs(requests, pool, policy, request, volunteer, distance)
@@ -187,36 +187,41 @@ def _collect(rows: list[tuple[int, I64, F64]]) -> tuple[I64, I64, I64, F64]:
 
 
 def unserved_reasons(
-    requests: RequestBatch, pool: VolunteerPool, limits_km: F64, unserved: I64
+    requests: RequestBatch, pool: VolunteerPool, limits_km: F64, unserved: I64, filled: I64
 ) -> I32:
-    """Why each request in ``unserved`` lacks volunteers, judged without capacity:
-    NO_SKILL if no volunteer holds the skills, else OUT_OF_RANGE if none of those is in
-    range, else NOT_AVAILABLE if none of those has a window containing the request's,
-    else OUTCOMPETED (feasible volunteers exist but were taken)."""
+    """Why each request in ``unserved`` got only ``filled[i]`` volunteers, judged without
+    capacity and with the engine's rules (``core.reasons``): OUTCOMPETED when more
+    volunteers could serve it than it got; otherwise the first hard constraint that leaves
+    too few: NO_SKILL (skills), OUT_OF_RANGE (distance), NOT_AVAILABLE (time)."""
     travel = np.where(pool.max_travel_km > 0, pool.max_travel_km, np.inf)
-    reasons = [_reason(requests, pool, travel, float(limits_km[i]), i) for i in unserved.tolist()]
+    reasons = [
+        _reason(requests, pool, travel, float(limits_km[i]), i, int(filled[i]))
+        for i in unserved.tolist()
+    ]
     return np.array(reasons, dtype=np.int32)
 
 
 def _reason(
-    requests: RequestBatch, pool: VolunteerPool, travel_km: F64, limit_km: float, i: int
+    requests: RequestBatch, pool: VolunteerPool, travel_km: F64, limit_km: float, i: int, got: int
 ) -> Reason:
     need = np.uint64(requests.skill_mask[i])
-    volunteers = np.flatnonzero((pool.skill_mask & need) == need)
-    if len(volunteers) == 0:
-        return Reason.NO_SKILL
+    skilled = np.flatnonzero((pool.skill_mask & need) == need)
+    in_range = skilled
     if not requests.remote[i]:
         lat, lon = requests.lat[i], requests.lon[i]
-        dist = haversine_km(pool.lat[volunteers], pool.lon[volunteers], lat, lon)
-        volunteers = volunteers[dist <= np.minimum(limit_km, travel_km[volunteers])]
-        if len(volunteers) == 0:
-            return Reason.OUT_OF_RANGE
+        dist = haversine_km(pool.lat[skilled], pool.lon[skilled], lat, lon)
+        in_range = skilled[dist <= np.minimum(limit_km, travel_km[skilled])]
     eligible = np.zeros(len(pool), dtype=np.bool_)
-    eligible[volunteers] = True
+    eligible[in_range] = True
     contains = (pool.window_start <= requests.start[i]) & (pool.window_end >= requests.end[i])
-    if not np.any(contains & eligible[pool.window_owner]):
-        return Reason.NOT_AVAILABLE
-    return Reason.OUTCOMPETED
+    feasible = np.unique(pool.window_owner[contains & eligible[pool.window_owner]])
+    if len(feasible) > got:
+        return Reason.OUTCOMPETED
+    if len(skilled) <= got:
+        return Reason.NO_SKILL
+    if len(in_range) <= got:
+        return Reason.OUT_OF_RANGE
+    return Reason.NOT_AVAILABLE
 
 
 def _pair_costs(

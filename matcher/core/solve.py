@@ -24,15 +24,14 @@ import numpy as np
 
 from matcher.core.arrays import F64, I64, Bool
 from matcher.core.assignment import column_duals, row_duals, solve_sparse
-from matcher.core.candidates import Candidates, SolveContext, find_candidates
+from matcher.core.candidates import Candidates, SolveContext, find_nearest, find_within
 from matcher.core.model import MatchResult, Policy, RequestBatch, SolveStats
 from matcher.core.pool_index import PoolIndex
 from matcher.core.reasons import diagnose
 from matcher.core.scoring import haversine_km
 
-INITIAL_K = 24  # nearest windows searched per request at first (x4 per slot at least)
-GROWTH = 4  # widening factor for requests the certificate rejects
-EXHAUSTIVE_K = 1536  # beyond this many, search every feasible pair instead
+INITIAL_K = 32  # nearest windows searched per request in the first round
+EXHAUSTIVE_AFTER_ROUND = 6  # from this round on, a failing request gets every feasible pair
 
 
 @dataclass
@@ -44,12 +43,16 @@ class _Graph:
     distance_km: F64
     cost: F64
 
-    def replace(self, stale: Bool, fresh: Candidates, cost: F64) -> None:
-        keep = ~stale[self.request]
-        self.request = np.concatenate((self.request[keep], fresh.request))
-        self.window = np.concatenate((self.window[keep], fresh.window))
-        self.distance_km = np.concatenate((self.distance_km[keep], fresh.distance_km))
-        self.cost = np.concatenate((self.cost[keep], cost))
+    def add(self, fresh: Candidates, cost: F64, n_windows: int) -> None:
+        """Add new pairs; a pair found again is kept once (sets only grow, so a request's
+        left-out pairs are outside every search made for it)."""
+        request = np.concatenate((self.request, fresh.request))
+        window = np.concatenate((self.window, fresh.window))
+        _, first = np.unique(request * max(n_windows, 1) + window, return_index=True)
+        self.request = request[first]
+        self.window = window[first]
+        self.distance_km = np.concatenate((self.distance_km, fresh.distance_km))[first]
+        self.cost = np.concatenate((self.cost, cost))[first]
 
 
 def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> MatchResult:
@@ -57,38 +60,37 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
     started = time.perf_counter()
     ctx = SolveContext(requests, index, policy)
     n = len(requests)
-    slots = requests.slots.astype(np.int64)
-    k = np.maximum(INITIAL_K, 4 * slots)
     exhaustive = np.zeros(n, dtype=np.bool_)
-    lower = np.full(n, np.inf)
+    lower = np.zeros(n)
     empty = np.zeros(0, dtype=np.int64)
     graph = _Graph(empty, empty, np.zeros(0), np.zeros(0))
-    pending = np.arange(n, dtype=np.int64)
-    timer = {"candidates": 0.0, "scoring": 0.0, "solve": 0.0}
     rows = _SlotRows(requests, policy)
+    pending = np.arange(n, dtype=np.int64)
+    reach = np.full(n, np.inf)
+    timer = {"candidates": 0.0, "scoring": 0.0, "solve": 0.0}
     rounds = 0
-    while True:
+    match = empty
+    while len(pending):
         rounds += 1
         t = time.perf_counter()
-        fresh = find_candidates(ctx, pending, k[pending])
-        exhaustive[fresh.rows] = fresh.exhaustive
-        lower[fresh.rows] = fresh.lower_bound
+        if rounds == 1:
+            fresh = find_nearest(ctx, pending, INITIAL_K)
+        else:
+            fresh = find_within(ctx, pending, reach[pending])
+        exhaustive[fresh.rows] |= fresh.exhaustive
+        lower[fresh.rows] = np.maximum(lower[fresh.rows], fresh.lower_bound)
         t2 = time.perf_counter()
         cost = ctx.pair_cost(fresh.request, fresh.window, fresh.distance_km)
-        stale = np.zeros(n, dtype=np.bool_)
-        stale[pending] = True
-        graph.replace(stale, fresh, cost)
+        graph.add(fresh, cost, index.pool.n_windows)
         t3 = time.perf_counter()
-        match, failing = rows.solve(graph, exhaustive, lower)
+        match, reach = rows.solve(graph, exhaustive, lower)
+        if rounds + 1 >= EXHAUSTIVE_AFTER_ROUND:
+            reach = np.where(np.isnan(reach), np.nan, np.inf)
+        pending = np.flatnonzero(~np.isnan(reach))
         t4 = time.perf_counter()
         timer["candidates"] += t2 - t
         timer["scoring"] += t3 - t2
         timer["solve"] += t4 - t3
-        if not failing.any():
-            break
-        pending = np.flatnonzero(failing)
-        grown = k[pending] * GROWTH
-        k[pending] = np.where(grown >= EXHAUSTIVE_K, 0, grown)
     stats = SolveStats(
         candidate_pairs=len(graph.request),
         rounds=rounds,
@@ -113,8 +115,9 @@ class _SlotRows:
         self.unserved_weight: F64 = big_m * values[self.request_of] + 1.0
         self.columns: I64 = np.zeros(0, dtype=np.int64)
 
-    def solve(self, graph: _Graph, exhaustive: Bool, lower: F64) -> tuple[I64, Bool]:
-        """Solve the round; return each row's column and the requests failing the check."""
+    def solve(self, graph: _Graph, exhaustive: Bool, lower: F64) -> tuple[I64, F64]:
+        """Solve the round. Return each row's column and, per request, NaN when the
+        certificate holds, else the cost below which left-out pairs must be searched."""
         self.columns, col = np.unique(graph.window, return_inverse=True)
         n_real = len(self.columns)
         rep = self.slots[graph.request]
@@ -125,15 +128,19 @@ class _SlotRows:
         column = np.concatenate((np.repeat(col, rep), n_real + np.arange(self.n_rows)))
         weight = np.concatenate((np.repeat(graph.cost + 1.0, rep), self.unserved_weight))
         match = solve_sparse(self.n_rows, n_real + self.n_rows, row, column, weight)
+        reach = np.full(len(exhaustive), np.nan)
         if exhaustive.all():
-            return match, np.zeros(len(exhaustive), dtype=np.bool_)
+            return match, reach
         v = column_duals(n_real + self.n_rows, row, column, weight, match)
         if v is None:  # no certificate: fall back to every feasible pair
-            return match, ~exhaustive
-        u = row_duals(row, column, weight, match, v)
-        worst = np.maximum.reduceat(u, self.start) if self.n_rows else u
+            reach[~exhaustive] = np.inf
+            return match, reach
+        # Edge weights are cost + 1, so a left-out pair may help only if cost < u - 1.
+        worst = np.maximum.reduceat(row_duals(row, column, weight, match, v), self.start) - 1.0
         tol = 1e-9 * max(1.0, float(weight.max(initial=0.0)))
-        return match, ~exhaustive & (worst > lower + 1.0 + tol)
+        failing = ~exhaustive & (worst > lower + tol)
+        reach[failing] = worst[failing] + tol
+        return match, reach
 
 
 def _result(
