@@ -94,9 +94,7 @@ def _cheapest_edges(row: I64, col: I64, weight: F64, match: I64) -> None:
     match[row[chosen]] = col[chosen]
 
 
-def column_duals(
-    n_cols: int, row: I64, col: I64, weight: F64, match: I64
-) -> F64 | None:
+def column_duals(n_cols: int, row: I64, col: I64, weight: F64, match: I64) -> F64 | None:
     """Optimal column duals ``v <= 0`` for the matching ``match``, or None when the
     residual graph shows the matching is not optimal (numerical trouble).
 

@@ -10,13 +10,14 @@ the requests where it cannot.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from matcher.core.arrays import F64, I64, U8, Bool
 from matcher.core.model import Policy, RequestBatch
-from matcher.core.pool_index import PoolIndex
+from matcher.core.pool_index import PoolIndex, SkillTree
 from matcher.core.scoring import (
     chord_for_km,
     cost_terms,
@@ -45,9 +46,34 @@ class SolveContext:
         static = policy.rating_weight * index.rating_t + policy.fairness_weight * index.fairness_t
         self.static_cost: F64 = static
         self.static_min = float(static.min()) if len(static) else 0.0
-        self.tree_keys = np.array(
-            [index.tree_key(int(m)) for m in requests.skill_mask], dtype=np.int64
+        self._by_static: dict[tuple[int, int], tuple[I64, F64]] = {}
+        self.skill_keys: I64 = np.array(
+            [index.skill_key(int(m)) for m in requests.skill_mask], dtype=np.int64
         )
+        self.buckets: I64 = index.bucket(requests.start)
+
+    def trees(self, rows: I64) -> Iterator[tuple[I64, SkillTree]]:
+        """``rows`` grouped by the tree they search: (rows of the group, tree)."""
+        keys = np.stack((self.skill_keys[rows], self.buckets[rows]), axis=1)
+        if len(rows) == 0:
+            return
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        for g, (skill, bucket) in enumerate(unique.tolist()):
+            yield rows[inverse == g], self.index.tree(skill, bucket)
+
+    def by_static_cost(self, row: int) -> tuple[I64, F64]:
+        """The windows of ``row``'s tree sorted by their volunteer's static cost, and those
+        costs."""
+        key = (int(self.skill_keys[row]), int(self.buckets[row]))
+        found = self._by_static.get(key)
+        if found is None:
+            windows = self.index.tree(*key).windows
+            static = self.static_cost[self.index.window_owner[windows]]
+            order = np.argsort(static, kind="stable")
+            found = (windows[order], static[order])
+            self._by_static[key] = found
+        return found
 
     def feasible(self, req: I64, win: I64, distance_km: F64) -> Bool:
         """The hard constraints for pairs: skills, window containment, distance limits."""
@@ -102,7 +128,7 @@ class Candidates:
 
 
 def _concat(parts: list[Candidates]) -> Candidates:
-    def cat(name: str, dtype: type) -> np.ndarray:  # type: ignore[type-arg]
+    def cat(name: str, dtype: type) -> np.ndarray:
         arrays = [getattr(p, name) for p in parts]
         return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
 
@@ -121,11 +147,8 @@ def find_nearest(ctx: SolveContext, rows: I64, k: int) -> Candidates:
     its ``k`` cheapest feasible windows), filtered by the hard constraints."""
     remote = ctx.requests.remote[rows]
     parts = [_remote(ctx, rows[remote], np.full(int(remote.sum()), np.inf), k)]
-    near_rows = rows[~remote]
-    keys = ctx.tree_keys[near_rows]
-    for key in np.unique(keys).tolist():
-        parts.append(_near_k(ctx, near_rows[keys == key], int(key), k))
-    return _concat(parts)
+    near = [_near_k(ctx, members, tree, k) for members, tree in ctx.trees(rows[~remote])]
+    return _concat([*parts, _filtered(ctx, _concat(near))])
 
 
 def find_within(ctx: SolveContext, rows: I64, max_cost: F64) -> Candidates:
@@ -144,32 +167,31 @@ def find_within(ctx: SolveContext, rows: I64, max_cost: F64) -> Candidates:
         reach = np.where(
             weight > 0, (near_cost - ctx.static_min) / weight * (1 + 1e-9) + 1e-6, np.inf
         )
-    reach = np.maximum(reach, 0.0)
-    keys = ctx.tree_keys[near_rows]
-    for key in np.unique(keys).tolist():
-        members = keys == key
-        parts.append(_near_ball(ctx, near_rows[members], int(key), reach[members]))
-    return _concat(parts)
+    reach_of = np.zeros(len(ctx.requests))
+    reach_of[near_rows] = np.maximum(reach, 0.0)
+    near = [
+        _near_ball(ctx, members, tree, reach_of[members]) for members, tree in ctx.trees(near_rows)
+    ]
+    return _concat([*parts, _filtered(ctx, _concat(near))])
 
 
-def _filtered(
-    ctx: SolveContext, rows: I64, req: I64, win: I64, exhaustive: Bool, bound: F64
-) -> Candidates:
-    ok = ctx.skilled_and_free(req, win)
-    req, win = req[ok], win[ok]
+def _filtered(ctx: SolveContext, raw: Candidates) -> Candidates:
+    """Keep the feasible pairs of ``raw`` and compute their distances."""
+    ok = ctx.skilled_and_free(raw.request, raw.window)
+    req, win = raw.request[ok], raw.window[ok]
     owner = ctx.index.window_owner[win]
     pool = ctx.index.pool
-    dist = haversine_km(ctx.requests.lat[req], ctx.requests.lon[req], pool.lat[owner], pool.lon[owner])
-    dist = np.where(ctx.requests.remote[req], 0.0, dist)
+    dist = haversine_km(
+        ctx.requests.lat[req], ctx.requests.lon[req], pool.lat[owner], pool.lon[owner]
+    )
     ok = ctx.within_reach(req, win, dist)
-    return Candidates(req[ok], win[ok], dist[ok], rows, exhaustive, bound)
+    return Candidates(req[ok], win[ok], dist[ok], raw.rows, raw.exhaustive, raw.lower_bound)
 
 
-def _near_k(ctx: SolveContext, rows: I64, tree_key: int, k: int) -> Candidates:
-    skill_tree = ctx.index.tree(tree_key)
+def _near_k(ctx: SolveContext, rows: I64, skill_tree: SkillTree, k: int) -> Candidates:
     n = skill_tree.size
     if skill_tree.tree is None or k >= n:
-        return _near_ball(ctx, rows, tree_key, np.full(len(rows), np.inf))
+        return _near_ball(ctx, rows, skill_tree, np.full(len(rows), np.inf))
     bound = float(chord_for_km(float(ctx.radius_km[rows].max()) + 1e-6))
     chord, idx = skill_tree.tree.query(ctx.request_xyz[rows], k=k, distance_upper_bound=bound)
     found = idx < n
@@ -184,62 +206,52 @@ def _near_k(ctx: SolveContext, rows: I64, tree_key: int, k: int) -> Candidates:
         ctx.policy.distance_weight * np.maximum(kth_km - _KM_SLACK, 0.0) + ctx.static_min,
         np.inf,
     )
-    return _filtered(ctx, rows, req, win, ~truncated, lower)
+    return Candidates(req, win, np.zeros(0), rows, ~truncated, lower)
 
 
-def _near_ball(ctx: SolveContext, rows: I64, tree_key: int, reach_km: F64) -> Candidates:
-    """Every window within ``min(reach_km, radius)`` of each row."""
-    skill_tree = ctx.index.tree(tree_key)
+def _near_ball(ctx: SolveContext, rows: I64, skill_tree: SkillTree, reach_km: F64) -> Candidates:
+    """Every window of the tree within ``min(reach_km, radius)`` of each row."""
     radius = ctx.radius_km[rows]
     exhaustive = reach_km >= radius
     ball_km = np.minimum(reach_km, radius)
-    lower = np.where(
-        exhaustive, np.inf, ctx.policy.distance_weight * ball_km + ctx.static_min
-    )
+    lower = np.where(exhaustive, np.inf, ctx.policy.distance_weight * ball_km + ctx.static_min)
     if skill_tree.tree is None or len(rows) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Candidates(empty, empty, np.zeros(0), rows, exhaustive, lower)
-    chord = chord_for_km(ball_km + 1e-6)
-    xyz = ctx.request_xyz[rows]
-    counts = np.asarray(skill_tree.tree.query_ball_point(xyz, r=chord, return_length=True))
-    # k-nearest queries padded to the bucket's largest count avoid Python lists per row;
-    # buckets by powers of two keep the padding small.
-    bucket = np.ceil(np.log2(np.maximum(counts, 1))).astype(np.int64)
-    req_parts, win_parts = [], []
-    for b in np.unique(bucket[counts > 0]).tolist():
-        members = np.flatnonzero((bucket == b) & (counts > 0))
-        k = int(counts[members].max())
-        dist, idx = skill_tree.tree.query(
-            xyz[members], k=k, distance_upper_bound=float(chord[members].max())
-        )
-        dist, idx = dist.reshape(len(members), k), idx.reshape(len(members), k)
-        hit = dist <= chord[members][:, None]
-        req_parts.append(np.repeat(rows[members], k).reshape(len(members), k)[hit])
-        win_parts.append(skill_tree.windows[idx[hit]])
-    if not req_parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return Candidates(empty, empty, np.zeros(0), rows, exhaustive, lower)
-    req = np.concatenate(req_parts)
-    win = np.concatenate(win_parts)
-    return _filtered(ctx, rows, req, win, exhaustive, lower)
+    hits = skill_tree.tree.query_ball_point(
+        ctx.request_xyz[rows], r=chord_for_km(ball_km + 1e-6), return_sorted=True
+    )
+    lengths = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(rows))
+    flat = np.fromiter((i for h in hits for i in h), dtype=np.int64, count=int(lengths.sum()))
+    req = np.repeat(rows, lengths)
+    return Candidates(req, skill_tree.windows[flat], np.zeros(0), rows, exhaustive, lower)
 
 
 def _remote(ctx: SolveContext, rows: I64, max_cost: F64, k: int) -> Candidates:
-    """Remote requests: distance does not matter, so every feasible pair is scored and the
-    ``k`` cheapest (``k`` > 0) or those cheaper than ``max_cost`` are kept."""
+    """Remote requests: distance does not matter. Windows are scanned cheapest-static-cost
+    first (a pair costs at least its volunteer's static cost), keeping the ``k`` cheapest
+    feasible pairs (``k`` > 0) or every pair cheaper than ``max_cost``."""
     parts: list[Candidates] = []
     for row, limit in zip(rows.tolist(), max_cost.tolist(), strict=True):
-        windows = ctx.index.tree(int(ctx.tree_keys[row])).windows
-        req = np.full(len(windows), row, dtype=np.int64)
-        zero = np.zeros(len(windows))
-        ok = ctx.feasible(req, windows, zero)
-        req, win = req[ok], windows[ok]
-        cost = ctx.pair_cost(req, win, zero[ok])
-        keep = np.argpartition(cost, k)[:k] if 0 < k < len(win) else np.flatnonzero(cost <= limit)
+        windows, static = ctx.by_static_cost(row)
+        n = len(windows)
+        scan = n if k <= 0 else min(n, 16 * k)
+        while True:
+            if k <= 0:
+                scan = int(np.searchsorted(static, limit, side="right"))
+            req = np.full(scan, row, dtype=np.int64)
+            ok = ctx.skilled_and_free(req, windows[:scan])
+            if k <= 0 or scan == n or np.count_nonzero(ok) > k:
+                break
+            scan = n
+        req, win = req[ok], windows[:scan][ok]
+        cost = ctx.pair_cost(req, win, np.zeros(len(win)))
+        keep = np.argsort(cost, kind="stable")[:k] if k > 0 else np.flatnonzero(cost <= limit)
         left_out = np.ones(len(win), dtype=np.bool_)
         left_out[keep] = False
-        bound = float(cost[left_out].min()) if left_out.any() else np.inf
-        parts.append(_one(row, req[keep], win[keep], not left_out.any(), bound))
+        unscanned = float(static[scan]) if scan < n else np.inf
+        bound = min(float(cost[left_out].min(initial=np.inf)), unscanned)
+        parts.append(_one(row, req[keep], win[keep], bool(np.isinf(bound)), bound))
     return _concat(parts)
 
 

@@ -44,7 +44,7 @@ def diagnose(ctx: SolveContext, rows: I64, filled: I64, feasible_volunteers: I64
 def _in_range(ctx: SolveContext, row: int) -> int:
     """Distinct skilled volunteers within the request's distance limits."""
     ix = ctx.index
-    skill_tree = ix.tree(int(ctx.tree_keys[row]))
+    skill_tree = ix.tree(int(ctx.skill_keys[row]))
     if skill_tree.tree is None:
         return 0
     radius = float(chord_for_km(float(ctx.radius_km[row]) + 1e-6))

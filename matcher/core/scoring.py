@@ -64,7 +64,8 @@ def haversine_km(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
 
 def mask_bits(mask: U64) -> U8:
     """Unpack skill masks to a (n, N_SKILLS) 0/1 matrix."""
-    return ((mask[:, None] & _BITS[None, :]) != 0).astype(np.uint8)
+    out: U8 = ((mask[:, None] & _BITS[None, :]) != 0).astype(np.uint8)
+    return out
 
 
 def rating_term(rating: F64, rating_count: I64) -> F64:
