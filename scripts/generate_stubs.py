@@ -37,6 +37,8 @@ def generate(out_dir: Path) -> list[Path]:
     import grpc_tools
 
     include = Path(grpc_tools.__file__).parent / "_proto"
+    # protos/google/api holds copies of googleapis' annotations (for buf and for clients);
+    # their Python modules come from googleapis-common-protos, so only ours are generated.
     args = [
         "protoc",
         f"-I{PROTO_ROOT}",

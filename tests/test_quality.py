@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,4 +35,16 @@ def test_ruff_format_is_clean() -> None:
 
 def test_mypy_strict_is_clean() -> None:
     result = _run(sys.executable, "-m", "mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_buf_lint_is_clean() -> None:
+    if shutil.which("npm") is None or shutil.which("npx") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("npm is required under CI=true to run buf lint")
+        pytest.skip("npm not installed: buf lint (an npm package) cannot run")
+    if not (ROOT / "node_modules" / "@bufbuild" / "buf").exists():
+        installed = _run("npm", "ci", "--no-audit", "--no-fund")
+        assert installed.returncode == 0, installed.stderr
+    result = _run("npx", "--no-install", "buf", "lint")
     assert result.returncode == 0, result.stdout + result.stderr

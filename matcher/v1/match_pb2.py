@@ -22,44 +22,49 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16matcher/v1/match.proto\x12\nmatcher.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x08GeoPoint\x12\x0b\n\x03lat\x18\x01 \x01(\x01\x12\x0b\n\x03lon\x18\x02 \x01(\x01\"`\n\nTimeWindow\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xef\x01\n\x0eServiceRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0frequired_skills\x18\x02 \x03(\t\x12&\n\x08location\x18\x03 \x01(\x0b\x32\x14.matcher.v1.GeoPoint\x12&\n\x06window\x18\x04 \x01(\x0b\x32\x16.matcher.v1.TimeWindow\x12$\n\x07urgency\x18\x05 \x01(\x0e\x32\x13.matcher.v1.Urgency\x12\x19\n\x11volunteers_needed\x18\x06 \x01(\r\x12\x0e\n\x06remote\x18\x07 \x01(\x08\x12\x17\n\x0fmax_distance_km\x18\x08 \x01(\x01\"$\n\x05Skill\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\r\"\xdf\x01\n\tVolunteer\x12\n\n\x02id\x18\x01 \x01(\t\x12!\n\x06skills\x18\x02 \x03(\x0b\x32\x11.matcher.v1.Skill\x12\"\n\x04home\x18\x03 \x01(\x0b\x32\x14.matcher.v1.GeoPoint\x12,\n\x0c\x61vailability\x18\x04 \x03(\x0b\x32\x16.matcher.v1.TimeWindow\x12\x15\n\rmax_travel_km\x18\x05 \x01(\x01\x12\x0e\n\x06rating\x18\x06 \x01(\x01\x12\x14\n\x0crating_count\x18\x07 \x01(\r\x12\x14\n\x0crecent_hours\x18\x08 \x01(\x01\"\x8f\x03\n\rScoringPolicy\x12\x1c\n\x0f\x64istance_weight\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x0cskill_weight\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1a\n\rrating_weight\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x1c\n\x0f\x66\x61irness_weight\x18\x04 \x01(\x01H\x03\x88\x01\x01\x12\x1e\n\x11\x64\x65\x66\x61ult_radius_km\x18\x05 \x01(\x01H\x04\x88\x01\x01\x12\x1a\n\rroutine_value\x18\x06 \x01(\rH\x05\x88\x01\x01\x12\x19\n\x0curgent_value\x18\x07 \x01(\rH\x06\x88\x01\x01\x12\x1c\n\x0f\x64ifficult_value\x18\x08 \x01(\rH\x07\x88\x01\x01\x42\x12\n\x10_distance_weightB\x0f\n\r_skill_weightB\x10\n\x0e_rating_weightB\x12\n\x10_fairness_weightB\x14\n\x12_default_radius_kmB\x10\n\x0e_routine_valueB\x0f\n\r_urgent_valueB\x12\n\x10_difficult_value\"\x92\x01\n\x0cMatchRequest\x12,\n\x08requests\x18\x01 \x03(\x0b\x32\x1a.matcher.v1.ServiceRequest\x12)\n\nvolunteers\x18\x02 \x03(\x0b\x32\x15.matcher.v1.Volunteer\x12)\n\x06policy\x18\x03 \x01(\x0b\x32\x19.matcher.v1.ScoringPolicy\"R\n\rCostBreakdown\x12\x10\n\x08\x64istance\x18\x01 \x01(\x01\x12\r\n\x05skill\x18\x02 \x01(\x01\x12\x0e\n\x06rating\x18\x03 \x01(\x01\x12\x10\n\x08\x66\x61irness\x18\x04 \x01(\x01\"\xc8\x01\n\nAssignment\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x14\n\x0cvolunteer_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64istance_km\x18\x03 \x01(\x01\x12\r\n\x05score\x18\x04 \x01(\x01\x12,\n\tbreakdown\x18\x05 \x01(\x0b\x32\x19.matcher.v1.CostBreakdown\x12\x0c\n\x04slot\x18\x06 \x01(\r\x12\x30\n\x10volunteer_window\x18\x07 \x01(\x0b\x32\x16.matcher.v1.TimeWindow\"\xfa\x01\n\nUnassigned\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12-\n\x06reason\x18\x02 \x01(\x0e\x32\x1d.matcher.v1.Unassigned.Reason\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x16\n\x0eunfilled_slots\x18\x04 \x01(\r\"\x80\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x13\n\x0fREASON_NO_SKILL\x10\x01\x12\x17\n\x13REASON_OUT_OF_RANGE\x10\x02\x12\x18\n\x14REASON_NOT_AVAILABLE\x10\x03\x12\x16\n\x12REASON_OUTCOMPETED\x10\x04\"\xb5\x02\n\nMatchStats\x12\x10\n\x08requests\x18\x01 \x01(\r\x12\x12\n\nvolunteers\x18\x02 \x01(\r\x12\r\n\x05slots\x18\x03 \x01(\r\x12\x16\n\x0e\x61ssigned_slots\x18\x04 \x01(\r\x12\x1d\n\x15\x66ully_served_requests\x18\x05 \x01(\r\x12\x14\n\x0cvalue_served\x18\x06 \x01(\x01\x12\x12\n\ntotal_cost\x18\x07 \x01(\x01\x12\x19\n\x11total_distance_km\x18\x08 \x01(\x01\x12\x17\n\x0f\x63\x61ndidate_pairs\x18\t \x01(\x04\x12\x0e\n\x06rounds\x18\n \x01(\r\x12\x15\n\rcandidates_ms\x18\x0b \x01(\x01\x12\x12\n\nscoring_ms\x18\x0c \x01(\x01\x12\x10\n\x08solve_ms\x18\r \x01(\x01\x12\x10\n\x08total_ms\x18\x0e \x01(\x01\"\x8f\x01\n\rMatchResponse\x12+\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x16.matcher.v1.Assignment\x12*\n\nunassigned\x18\x02 \x03(\x0b\x32\x16.matcher.v1.Unassigned\x12%\n\x05stats\x18\x03 \x01(\x0b\x32\x16.matcher.v1.MatchStats*b\n\x07Urgency\x12\x17\n\x13URGENCY_UNSPECIFIED\x10\x00\x12\x13\n\x0fURGENCY_ROUTINE\x10\x01\x12\x12\n\x0eURGENCY_URGENT\x10\x02\x12\x15\n\x11URGENCY_DIFFICULT\x10\x03\x32L\n\x0cMatchService\x12<\n\x05Match\x12\x18.matcher.v1.MatchRequest\x1a\x19.matcher.v1.MatchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16matcher/v1/match.proto\x12\nmatcher.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x08GeoPoint\x12\x0b\n\x03lat\x18\x01 \x01(\x01\x12\x0b\n\x03lon\x18\x02 \x01(\x01\"`\n\nTimeWindow\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xef\x01\n\x0eServiceRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0frequired_skills\x18\x02 \x03(\t\x12&\n\x08location\x18\x03 \x01(\x0b\x32\x14.matcher.v1.GeoPoint\x12&\n\x06window\x18\x04 \x01(\x0b\x32\x16.matcher.v1.TimeWindow\x12$\n\x07urgency\x18\x05 \x01(\x0e\x32\x13.matcher.v1.Urgency\x12\x19\n\x11volunteers_needed\x18\x06 \x01(\r\x12\x0e\n\x06remote\x18\x07 \x01(\x08\x12\x17\n\x0fmax_distance_km\x18\x08 \x01(\x01\"$\n\x05Skill\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\r\"\xdf\x01\n\tVolunteer\x12\n\n\x02id\x18\x01 \x01(\t\x12!\n\x06skills\x18\x02 \x03(\x0b\x32\x11.matcher.v1.Skill\x12\"\n\x04home\x18\x03 \x01(\x0b\x32\x14.matcher.v1.GeoPoint\x12,\n\x0c\x61vailability\x18\x04 \x03(\x0b\x32\x16.matcher.v1.TimeWindow\x12\x15\n\rmax_travel_km\x18\x05 \x01(\x01\x12\x0e\n\x06rating\x18\x06 \x01(\x01\x12\x14\n\x0crating_count\x18\x07 \x01(\r\x12\x14\n\x0crecent_hours\x18\x08 \x01(\x01\"\x8f\x03\n\rScoringPolicy\x12\x1c\n\x0f\x64istance_weight\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x0cskill_weight\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1a\n\rrating_weight\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x1c\n\x0f\x66\x61irness_weight\x18\x04 \x01(\x01H\x03\x88\x01\x01\x12\x1e\n\x11\x64\x65\x66\x61ult_radius_km\x18\x05 \x01(\x01H\x04\x88\x01\x01\x12\x1a\n\rroutine_value\x18\x06 \x01(\rH\x05\x88\x01\x01\x12\x19\n\x0curgent_value\x18\x07 \x01(\rH\x06\x88\x01\x01\x12\x1c\n\x0f\x64ifficult_value\x18\x08 \x01(\rH\x07\x88\x01\x01\x42\x12\n\x10_distance_weightB\x0f\n\r_skill_weightB\x10\n\x0e_rating_weightB\x12\n\x10_fairness_weightB\x14\n\x12_default_radius_kmB\x10\n\x0e_routine_valueB\x0f\n\r_urgent_valueB\x12\n\x10_difficult_value\"m\n\x0cPoolSelector\x12\x12\n\nbranch_ids\x18\x01 \x03(\t\x12\x10\n\x08team_ids\x18\x02 \x03(\t\x12$\n\x06\x63\x65nter\x18\x03 \x01(\x0b\x32\x14.matcher.v1.GeoPoint\x12\x11\n\tradius_km\x18\x04 \x01(\x01\"\xba\x01\n\x0cMatchRequest\x12,\n\x08requests\x18\x01 \x03(\x0b\x32\x1a.matcher.v1.ServiceRequest\x12)\n\nvolunteers\x18\x02 \x03(\x0b\x32\x15.matcher.v1.Volunteer\x12)\n\x06policy\x18\x03 \x01(\x0b\x32\x19.matcher.v1.ScoringPolicy\x12&\n\x04pool\x18\x04 \x01(\x0b\x32\x18.matcher.v1.PoolSelector\"R\n\rCostBreakdown\x12\x10\n\x08\x64istance\x18\x01 \x01(\x01\x12\r\n\x05skill\x18\x02 \x01(\x01\x12\x0e\n\x06rating\x18\x03 \x01(\x01\x12\x10\n\x08\x66\x61irness\x18\x04 \x01(\x01\"\xc8\x01\n\nAssignment\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x14\n\x0cvolunteer_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64istance_km\x18\x03 \x01(\x01\x12\r\n\x05score\x18\x04 \x01(\x01\x12,\n\tbreakdown\x18\x05 \x01(\x0b\x32\x19.matcher.v1.CostBreakdown\x12\x0c\n\x04slot\x18\x06 \x01(\r\x12\x30\n\x10volunteer_window\x18\x07 \x01(\x0b\x32\x16.matcher.v1.TimeWindow\"\xfa\x01\n\nUnassigned\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12-\n\x06reason\x18\x02 \x01(\x0e\x32\x1d.matcher.v1.Unassigned.Reason\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x16\n\x0eunfilled_slots\x18\x04 \x01(\r\"\x80\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x13\n\x0fREASON_NO_SKILL\x10\x01\x12\x17\n\x13REASON_OUT_OF_RANGE\x10\x02\x12\x18\n\x14REASON_NOT_AVAILABLE\x10\x03\x12\x16\n\x12REASON_OUTCOMPETED\x10\x04\"\xcf\x02\n\nMatchStats\x12\x10\n\x08requests\x18\x01 \x01(\r\x12\x12\n\nvolunteers\x18\x02 \x01(\r\x12\r\n\x05slots\x18\x03 \x01(\r\x12\x16\n\x0e\x61ssigned_slots\x18\x04 \x01(\r\x12\x1d\n\x15\x66ully_served_requests\x18\x05 \x01(\r\x12\x14\n\x0cvalue_served\x18\x06 \x01(\x01\x12\x12\n\ntotal_cost\x18\x07 \x01(\x01\x12\x19\n\x11total_distance_km\x18\x08 \x01(\x01\x12\x17\n\x0f\x63\x61ndidate_pairs\x18\t \x01(\x04\x12\x0e\n\x06rounds\x18\n \x01(\r\x12\x15\n\rcandidates_ms\x18\x0b \x01(\x01\x12\x12\n\nscoring_ms\x18\x0c \x01(\x01\x12\x10\n\x08solve_ms\x18\r \x01(\x01\x12\x10\n\x08total_ms\x18\x0e \x01(\x01\x12\x18\n\x10registry_version\x18\x0f \x01(\x04\"\x8f\x01\n\rMatchResponse\x12+\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x16.matcher.v1.Assignment\x12*\n\nunassigned\x18\x02 \x03(\x0b\x32\x16.matcher.v1.Unassigned\x12%\n\x05stats\x18\x03 \x01(\x0b\x32\x16.matcher.v1.MatchStats*b\n\x07Urgency\x12\x17\n\x13URGENCY_UNSPECIFIED\x10\x00\x12\x13\n\x0fURGENCY_ROUTINE\x10\x01\x12\x12\n\x0eURGENCY_URGENT\x10\x02\x12\x15\n\x11URGENCY_DIFFICULT\x10\x03\x32\x62\n\x0cMatchService\x12R\n\x05Match\x12\x18.matcher.v1.MatchRequest\x1a\x19.matcher.v1.MatchResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\"\t/v1/match:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'matcher.v1.match_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_URGENCY']._serialized_start=2262
-  _globals['_URGENCY']._serialized_end=2360
-  _globals['_GEOPOINT']._serialized_start=71
-  _globals['_GEOPOINT']._serialized_end=107
-  _globals['_TIMEWINDOW']._serialized_start=109
-  _globals['_TIMEWINDOW']._serialized_end=205
-  _globals['_SERVICEREQUEST']._serialized_start=208
-  _globals['_SERVICEREQUEST']._serialized_end=447
-  _globals['_SKILL']._serialized_start=449
-  _globals['_SKILL']._serialized_end=485
-  _globals['_VOLUNTEER']._serialized_start=488
-  _globals['_VOLUNTEER']._serialized_end=711
-  _globals['_SCORINGPOLICY']._serialized_start=714
-  _globals['_SCORINGPOLICY']._serialized_end=1113
-  _globals['_MATCHREQUEST']._serialized_start=1116
-  _globals['_MATCHREQUEST']._serialized_end=1262
-  _globals['_COSTBREAKDOWN']._serialized_start=1264
-  _globals['_COSTBREAKDOWN']._serialized_end=1346
-  _globals['_ASSIGNMENT']._serialized_start=1349
-  _globals['_ASSIGNMENT']._serialized_end=1549
-  _globals['_UNASSIGNED']._serialized_start=1552
-  _globals['_UNASSIGNED']._serialized_end=1802
-  _globals['_UNASSIGNED_REASON']._serialized_start=1674
-  _globals['_UNASSIGNED_REASON']._serialized_end=1802
-  _globals['_MATCHSTATS']._serialized_start=1805
-  _globals['_MATCHSTATS']._serialized_end=2114
-  _globals['_MATCHRESPONSE']._serialized_start=2117
-  _globals['_MATCHRESPONSE']._serialized_end=2260
-  _globals['_MATCHSERVICE']._serialized_start=2362
-  _globals['_MATCHSERVICE']._serialized_end=2438
+  _globals['_MATCHSERVICE'].methods_by_name['Match']._loaded_options = None
+  _globals['_MATCHSERVICE'].methods_by_name['Match']._serialized_options = b'\202\323\344\223\002\016\"\t/v1/match:\001*'
+  _globals['_URGENCY']._serialized_start=2469
+  _globals['_URGENCY']._serialized_end=2567
+  _globals['_GEOPOINT']._serialized_start=101
+  _globals['_GEOPOINT']._serialized_end=137
+  _globals['_TIMEWINDOW']._serialized_start=139
+  _globals['_TIMEWINDOW']._serialized_end=235
+  _globals['_SERVICEREQUEST']._serialized_start=238
+  _globals['_SERVICEREQUEST']._serialized_end=477
+  _globals['_SKILL']._serialized_start=479
+  _globals['_SKILL']._serialized_end=515
+  _globals['_VOLUNTEER']._serialized_start=518
+  _globals['_VOLUNTEER']._serialized_end=741
+  _globals['_SCORINGPOLICY']._serialized_start=744
+  _globals['_SCORINGPOLICY']._serialized_end=1143
+  _globals['_POOLSELECTOR']._serialized_start=1145
+  _globals['_POOLSELECTOR']._serialized_end=1254
+  _globals['_MATCHREQUEST']._serialized_start=1257
+  _globals['_MATCHREQUEST']._serialized_end=1443
+  _globals['_COSTBREAKDOWN']._serialized_start=1445
+  _globals['_COSTBREAKDOWN']._serialized_end=1527
+  _globals['_ASSIGNMENT']._serialized_start=1530
+  _globals['_ASSIGNMENT']._serialized_end=1730
+  _globals['_UNASSIGNED']._serialized_start=1733
+  _globals['_UNASSIGNED']._serialized_end=1983
+  _globals['_UNASSIGNED_REASON']._serialized_start=1855
+  _globals['_UNASSIGNED_REASON']._serialized_end=1983
+  _globals['_MATCHSTATS']._serialized_start=1986
+  _globals['_MATCHSTATS']._serialized_end=2321
+  _globals['_MATCHRESPONSE']._serialized_start=2324
+  _globals['_MATCHRESPONSE']._serialized_end=2467
+  _globals['_MATCHSERVICE']._serialized_start=2569
+  _globals['_MATCHSERVICE']._serialized_end=2667
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -105,15 +106,29 @@ class ScoringPolicy(_message.Message):
     difficult_value: int
     def __init__(self, distance_weight: _Optional[float] = ..., skill_weight: _Optional[float] = ..., rating_weight: _Optional[float] = ..., fairness_weight: _Optional[float] = ..., default_radius_km: _Optional[float] = ..., routine_value: _Optional[int] = ..., urgent_value: _Optional[int] = ..., difficult_value: _Optional[int] = ...) -> None: ...
 
+class PoolSelector(_message.Message):
+    __slots__ = ("branch_ids", "team_ids", "center", "radius_km")
+    BRANCH_IDS_FIELD_NUMBER: _ClassVar[int]
+    TEAM_IDS_FIELD_NUMBER: _ClassVar[int]
+    CENTER_FIELD_NUMBER: _ClassVar[int]
+    RADIUS_KM_FIELD_NUMBER: _ClassVar[int]
+    branch_ids: _containers.RepeatedScalarFieldContainer[str]
+    team_ids: _containers.RepeatedScalarFieldContainer[str]
+    center: GeoPoint
+    radius_km: float
+    def __init__(self, branch_ids: _Optional[_Iterable[str]] = ..., team_ids: _Optional[_Iterable[str]] = ..., center: _Optional[_Union[GeoPoint, _Mapping]] = ..., radius_km: _Optional[float] = ...) -> None: ...
+
 class MatchRequest(_message.Message):
-    __slots__ = ("requests", "volunteers", "policy")
+    __slots__ = ("requests", "volunteers", "policy", "pool")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     VOLUNTEERS_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    POOL_FIELD_NUMBER: _ClassVar[int]
     requests: _containers.RepeatedCompositeFieldContainer[ServiceRequest]
     volunteers: _containers.RepeatedCompositeFieldContainer[Volunteer]
     policy: ScoringPolicy
-    def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ..., volunteers: _Optional[_Iterable[_Union[Volunteer, _Mapping]]] = ..., policy: _Optional[_Union[ScoringPolicy, _Mapping]] = ...) -> None: ...
+    pool: PoolSelector
+    def __init__(self, requests: _Optional[_Iterable[_Union[ServiceRequest, _Mapping]]] = ..., volunteers: _Optional[_Iterable[_Union[Volunteer, _Mapping]]] = ..., policy: _Optional[_Union[ScoringPolicy, _Mapping]] = ..., pool: _Optional[_Union[PoolSelector, _Mapping]] = ...) -> None: ...
 
 class CostBreakdown(_message.Message):
     __slots__ = ("distance", "skill", "rating", "fairness")
@@ -170,7 +185,7 @@ class Unassigned(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., reason: _Optional[_Union[Unassigned.Reason, str]] = ..., detail: _Optional[str] = ..., unfilled_slots: _Optional[int] = ...) -> None: ...
 
 class MatchStats(_message.Message):
-    __slots__ = ("requests", "volunteers", "slots", "assigned_slots", "fully_served_requests", "value_served", "total_cost", "total_distance_km", "candidate_pairs", "rounds", "candidates_ms", "scoring_ms", "solve_ms", "total_ms")
+    __slots__ = ("requests", "volunteers", "slots", "assigned_slots", "fully_served_requests", "value_served", "total_cost", "total_distance_km", "candidate_pairs", "rounds", "candidates_ms", "scoring_ms", "solve_ms", "total_ms", "registry_version")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     VOLUNTEERS_FIELD_NUMBER: _ClassVar[int]
     SLOTS_FIELD_NUMBER: _ClassVar[int]
@@ -185,6 +200,7 @@ class MatchStats(_message.Message):
     SCORING_MS_FIELD_NUMBER: _ClassVar[int]
     SOLVE_MS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_MS_FIELD_NUMBER: _ClassVar[int]
+    REGISTRY_VERSION_FIELD_NUMBER: _ClassVar[int]
     requests: int
     volunteers: int
     slots: int
@@ -199,7 +215,8 @@ class MatchStats(_message.Message):
     scoring_ms: float
     solve_ms: float
     total_ms: float
-    def __init__(self, requests: _Optional[int] = ..., volunteers: _Optional[int] = ..., slots: _Optional[int] = ..., assigned_slots: _Optional[int] = ..., fully_served_requests: _Optional[int] = ..., value_served: _Optional[float] = ..., total_cost: _Optional[float] = ..., total_distance_km: _Optional[float] = ..., candidate_pairs: _Optional[int] = ..., rounds: _Optional[int] = ..., candidates_ms: _Optional[float] = ..., scoring_ms: _Optional[float] = ..., solve_ms: _Optional[float] = ..., total_ms: _Optional[float] = ...) -> None: ...
+    registry_version: int
+    def __init__(self, requests: _Optional[int] = ..., volunteers: _Optional[int] = ..., slots: _Optional[int] = ..., assigned_slots: _Optional[int] = ..., fully_served_requests: _Optional[int] = ..., value_served: _Optional[float] = ..., total_cost: _Optional[float] = ..., total_distance_km: _Optional[float] = ..., candidate_pairs: _Optional[int] = ..., rounds: _Optional[int] = ..., candidates_ms: _Optional[float] = ..., scoring_ms: _Optional[float] = ..., solve_ms: _Optional[float] = ..., total_ms: _Optional[float] = ..., registry_version: _Optional[int] = ...) -> None: ...
 
 class MatchResponse(_message.Message):
     __slots__ = ("assignments", "unassigned", "stats")
