@@ -77,7 +77,7 @@ class VolunteerServiceServicer:
 
     def UpsertVolunteers(self, request, context):
         """Create or update volunteers (idempotent: resending the same records changes nothing).
-        INVALID_ARGUMENT names the first bad entry's field; ABORTED when an expected_version
+        INVALID_ARGUMENT names the first bad entry's field; FAILED_PRECONDITION when an expected_version
         does not match (nothing is written).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -1,0 +1,132 @@
+"""Service settings: every default in one place, read once from a mapping of MATCHER_* variables.
+
+``Settings.from_env(os.environ)`` at the entry point; tests pass a plain dict. Invalid values
+raise ``ConfigError`` naming the variable, so a bad deployment fails at start-up.
+
+=================================== =========== ================================================
+variable                            default     meaning
+=================================== =========== ================================================
+MATCHER_HOST                        127.0.0.1   address to bind (``0.0.0.0`` or ``::`` for all)
+MATCHER_PORT                        50051       port to bind; 0 picks a free one
+MATCHER_WORKERS                     8           server threads
+MATCHER_MAX_REQUESTS                20000       requests per Match call
+MATCHER_MAX_VOLUNTEERS              300000      volunteers per Match call
+MATCHER_MAX_SLOTS                   50000       sum of volunteers_needed per Match call
+MATCHER_MAX_WINDOWS_PER_VOLUNTEER   64          availability windows per volunteer
+MATCHER_MAX_MESSAGE_BYTES           268435456   largest request or response message (256 MiB)
+MATCHER_GRACE_SECONDS               5           time in-flight calls get to finish on shutdown
+MATCHER_LOG_LEVEL                   INFO        DEBUG, INFO, WARNING, ERROR or CRITICAL
+MATCHER_STORE                       memory      ``memory`` (embedded) or ``redis``
+=================================== =========== ================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "MATCHER_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+STORES = ("memory", "redis")
+_INT32_MAX = 2**31 - 1
+
+
+class ConfigError(ValueError):
+    """A MATCHER_* setting is invalid; the message names the variable."""
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable of a ``Settings`` field (``max_slots`` -> ``MATCHER_MAX_SLOTS``)."""
+    return PREFIX + field_name.upper()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; validated on construction."""
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    workers: int = 8
+    max_requests: int = 20_000
+    max_volunteers: int = 300_000
+    max_slots: int = 50_000
+    max_windows_per_volunteer: int = 64
+    max_message_bytes: int = 256 * 1024 * 1024
+    grace_seconds: float = 5.0
+    log_level: str = "INFO"
+    store: str = "memory"
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), str(f.type))
+        _check(self.host.strip() != "", "host", "must not be empty")
+        _check(0 <= self.port <= 65_535, "port", "must be in [0, 65535]")
+        _check(1 <= self.workers <= 1024, "workers", "must be in [1, 1024]")
+        for name in ("max_requests", "max_volunteers", "max_slots", "max_windows_per_volunteer"):
+            _check(1 <= getattr(self, name) <= _INT32_MAX, name, f"must be in [1, {_INT32_MAX}]")
+        _check(
+            1024 <= self.max_message_bytes <= _INT32_MAX,
+            "max_message_bytes",
+            f"must be in [1024, {_INT32_MAX}] (gRPC's limit is a signed 32-bit int)",
+        )
+        _check(
+            math.isfinite(self.grace_seconds) and self.grace_seconds >= 0,
+            "grace_seconds",
+            "must be a finite number >= 0",
+        )
+        _check(self.log_level in LOG_LEVELS, "log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+        _check(self.store in STORES, "store", f"must be one of {', '.join(STORES)}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Settings from MATCHER_* entries of ``environ``; absent entries keep their default."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(env_name(f.name))
+            if raw is None:
+                continue
+            values[f.name] = _parse(f.name, raw.strip(), str(f.type))
+        return cls(**values)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (for CLI flags); ``None`` values are ignored."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _parse(name: str, raw: str, kind: str) -> object:
+    """Parse one variable's text as the field's type (``kind`` is the annotation's text)."""
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        expected = "an integer" if kind == "int" else "a number"
+        raise ConfigError(f"{env_name(name)}={raw!r}: expected {expected}") from None
+    if name == "log_level":
+        return raw.upper()
+    if name == "store":
+        return raw.lower()
+    return raw
+
+
+def _check_type(name: str, value: object, kind: str) -> None:
+    """Reject a value of the wrong type (an override from code rather than from text)."""
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    _check(ok, name, f"must be of type {kind}, got {type(value).__name__}")
+
+
+def _check(ok: bool, name: str, requirement: str) -> None:
+    if not ok:
+        raise ConfigError(f"{env_name(name)} {requirement}")

@@ -1,0 +1,78 @@
+"""The matcher's exception hierarchy; every error the service raises on purpose is one of these.
+
+::
+
+    MatcherError                      base; never raised directly
+    ├── ValidationError               bad input; carries FieldViolation(field, description)s
+    ├── NotFoundError                 a named thing (order, volunteer) does not exist
+    ├── ConflictError                 the thing is in the wrong state for the operation
+    ├── InfeasibleError               the input is valid but admits no solution
+    ├── LimitExceededError            a configured limit is exceeded; names the limit
+    └── StoreUnavailableError         the backing store cannot be reached
+
+    ConfigError (ValueError)          invalid MATCHER_* setting, raised at start-up only
+                                      (lives in ``matcher.config``)
+
+These errors are transport-neutral: ``matcher.grpc_errors`` is the one place that maps them
+to gRPC status codes. Messages must never carry residents' or volunteers' personal data
+(names, addresses, coordinates); ids and field paths are fine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One invalid field: ``field`` is the proto path, e.g. ``requests[3].location.lat``."""
+
+    field: str
+    description: str
+
+
+class MatcherError(Exception):
+    """Base class of every error the matcher raises on purpose."""
+
+
+class ValidationError(MatcherError):
+    """The input is malformed; ``violations`` lists every offending field found."""
+
+    def __init__(self, violations: Sequence[FieldViolation], *, truncated: bool = False) -> None:
+        self.violations: tuple[FieldViolation, ...] = tuple(violations)
+        self.truncated = truncated
+        count = len(self.violations)
+        more = " (list truncated)" if truncated else ""
+        first = f": {self.violations[0].field}: {self.violations[0].description}" if count else ""
+        super().__init__(f"{count} invalid field(s){more}{first}")
+
+
+class NotFoundError(MatcherError):
+    """A named entity does not exist."""
+
+
+class ConflictError(MatcherError):
+    """The entity is in the wrong state for the operation (maps to FAILED_PRECONDITION)."""
+
+
+class InfeasibleError(MatcherError):
+    """The input is valid but admits no solution."""
+
+
+class LimitExceededError(MatcherError):
+    """A configured limit is exceeded (maps to RESOURCE_EXHAUSTED).
+
+    ``limit`` is the setting's name (e.g. ``MATCHER_MAX_REQUESTS``), ``allowed`` its configured
+    value and ``actual`` what the caller sent.
+    """
+
+    def __init__(self, limit: str, allowed: int, actual: int, what: str) -> None:
+        self.limit = limit
+        self.allowed = allowed
+        self.actual = actual
+        super().__init__(f"{what}: {actual} exceeds the limit {limit}={allowed}")
+
+
+class StoreUnavailableError(MatcherError):
+    """The backing store cannot be reached (maps to UNAVAILABLE)."""
