@@ -172,3 +172,23 @@ class MatchResult:
     @property
     def total_cost(self) -> float:
         return float(self.cost_terms.sum())
+
+
+def subset_pool(pool: VolunteerPool, keep: Bool) -> VolunteerPool:
+    """The volunteers where ``keep`` is true (with their windows), in the same order."""
+    index_map = np.cumsum(keep) - 1
+    window_keep = keep[pool.window_owner]
+    return VolunteerPool(
+        ids=tuple(i for i, k in zip(pool.ids, keep.tolist(), strict=True) if k),
+        skill_mask=pool.skill_mask[keep],
+        levels=pool.levels[keep],
+        lat=pool.lat[keep],
+        lon=pool.lon[keep],
+        max_travel_km=pool.max_travel_km[keep],
+        rating=pool.rating[keep],
+        rating_count=pool.rating_count[keep],
+        recent_hours=pool.recent_hours[keep],
+        window_owner=index_map[pool.window_owner[window_keep]].astype(np.int32),
+        window_start=pool.window_start[window_keep],
+        window_end=pool.window_end[window_keep],
+    )
