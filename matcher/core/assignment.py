@@ -123,7 +123,7 @@ def column_duals(n_cols: int, row: I64, col: I64, weight: F64, match: I64) -> F6
         return None
     unmatched = np.ones(n_cols, dtype=np.bool_)
     unmatched[match] = False
-    if (dist[unmatched] < -1e-9 * scale).any():
+    if (dist[unmatched] < -1e-9 - 1e-12 * scale).any():
         return None
     return dist
 

@@ -20,12 +20,14 @@ from matcher.core.model import Policy, RequestBatch
 from matcher.core.pool_index import PoolIndex, SkillTree
 from matcher.core.scoring import (
     chord_for_km,
-    cost_terms,
     haversine_km,
     km_for_chord,
     mask_bits,
+    skill_term_of_sum,
     unit_xyz,
+    weighted_terms,
 )
+from matcher.core.skills import N_SKILLS
 
 # Distances within this many km of a bound count as equal (float noise between the chord
 # and haversine formulas); the bound is loosened by it, never tightened.
@@ -39,7 +41,17 @@ class SolveContext:
         self.requests = requests
         self.index = index
         self.policy = policy
-        self.need_bits: U8 = mask_bits(requests.skill_mask)
+        need_bits: U8 = mask_bits(requests.skill_mask)
+        self.n_need: I64 = need_bits.sum(axis=1, dtype=np.int64)
+        # Required skill columns per request, padded with N_SKILLS (a column of zeros in
+        # ``levels_padded``), so a pair's level sum is a few gathers, not a 20-wide product.
+        width = max(int(self.n_need.max(initial=0)), 1)
+        order = np.argsort(-need_bits.astype(np.int8), axis=1, kind="stable")[:, :width]
+        held = np.take_along_axis(need_bits, order, axis=1).astype(np.bool_)
+        self.need_idx: I64 = np.where(held, order, N_SKILLS).astype(np.int64)
+        self.levels_padded: U8 = np.hstack(
+            (index.pool.levels, np.zeros((len(index.pool), 1), dtype=np.uint8))
+        )
         own = np.where(requests.max_distance_km > 0, requests.max_distance_km, np.inf)
         self.radius_km: F64 = np.minimum(own, policy.default_radius_km)
         self.request_xyz: F64 = unit_xyz(requests.lat, requests.lon)
@@ -99,14 +111,13 @@ class SolveContext:
     def cost_terms(self, req: I64, win: I64, distance_km: F64) -> F64:
         """The four weighted cost terms of each pair, shape (pairs, 4)."""
         owner = self.index.window_owner[win]
+        level_sum = np.zeros(len(req), dtype=np.int64)
+        for j in range(self.need_idx.shape[1]):
+            level_sum += self.levels_padded[owner, self.need_idx[req, j]]
+        skill_t = skill_term_of_sum(level_sum, self.n_need[req])
         ix = self.index
-        return cost_terms(
-            self.policy,
-            distance_km,
-            self.need_bits[req],
-            ix.pool.levels[owner],
-            ix.rating_t[owner],
-            ix.fairness_t[owner],
+        return weighted_terms(
+            self.policy, distance_km, skill_t, ix.rating_t[owner], ix.fairness_t[owner]
         )
 
     def pair_cost(self, req: I64, win: I64, distance_km: F64) -> F64:
@@ -194,6 +205,7 @@ def _near_k(ctx: SolveContext, rows: I64, skill_tree: SkillTree, k: int) -> Cand
         return _near_ball(ctx, rows, skill_tree, np.full(len(rows), np.inf))
     bound = float(chord_for_km(float(ctx.radius_km[rows].max()) + 1e-6))
     chord, idx = skill_tree.tree.query(ctx.request_xyz[rows], k=k, distance_upper_bound=bound)
+    chord, idx = chord.reshape(len(rows), k), idx.reshape(len(rows), k)  # k = 1 gives 1-D
     found = idx < n
     req = np.repeat(rows, k).reshape(len(rows), k)[found]
     win = skill_tree.windows[idx[found]]

@@ -91,7 +91,12 @@ def skill_term(need_bits: U8, levels: U8) -> F64:
     """
     n_need = need_bits.sum(axis=1, dtype=np.int64)
     total = (need_bits.astype(np.int64) * levels).sum(axis=1)
-    mean = np.where(n_need > 0, total / np.maximum(n_need, 1), 5.0)
+    return skill_term_of_sum(total, n_need)
+
+
+def skill_term_of_sum(level_sum: I64, n_need: I64) -> F64:
+    """The skill term from the sum of the required skills' levels and their count."""
+    mean = np.where(n_need > 0, level_sum / np.maximum(n_need, 1), 5.0)
     out: F64 = np.clip((5.0 - mean) / 4.0, 0.0, 1.0)
     return out
 
@@ -106,10 +111,17 @@ def cost_terms(
 ) -> F64:
     """The four weighted cost terms per pair, shape (pairs, 4):
     distance, skill, rating, fairness (column order of ``CostBreakdown``)."""
+    return weighted_terms(policy, distance_km, skill_term(need_bits, levels), rating_t, fairness_t)
+
+
+def weighted_terms(
+    policy: Policy, distance_km: F64, skill_t: F64, rating_t: F64, fairness_t: F64
+) -> F64:
+    """Stack the four unweighted terms, multiplied by the policy's weights."""
     return np.column_stack(
         (
             policy.distance_weight * distance_km,
-            policy.skill_weight * skill_term(need_bits, levels),
+            policy.skill_weight * skill_t,
             policy.rating_weight * rating_t,
             policy.fairness_weight * fairness_t,
         )

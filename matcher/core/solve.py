@@ -137,7 +137,9 @@ class _SlotRows:
             return match, reach
         # Edge weights are cost + 1, so a left-out pair may help only if cost < u - 1.
         worst = np.maximum.reduceat(row_duals(row, column, weight, match, v), self.start) - 1.0
-        tol = 1e-9 * max(1.0, float(weight.max(initial=0.0)))
+        # Float noise in the duals is ~1e-16 x the largest weight x path length; pair costs
+        # that differ by far less than a real unit must still be told apart.
+        tol = 1e-9 + 1e-12 * float(weight.max(initial=0.0))
         failing = ~exhaustive & (worst > lower + tol)
         reach[failing] = worst[failing] + tol
         return match, reach
