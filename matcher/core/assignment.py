@@ -108,7 +108,7 @@ def column_duals(n_cols: int, row: I64, col: I64, weight: F64, match: I64) -> F6
     src, dst = src[keep], col[keep]
     arc = weight[keep] - matched_weight[row[keep]]
     scale = max(1.0, float(np.abs(weight).max(initial=0.0)))
-    tol = 1e-12 * scale
+    tol = 4 * np.finfo(np.float64).eps * scale
     dist = np.zeros(n_cols)
     active = np.ones(n_cols, dtype=np.bool_)
     for _ in range(_MAX_RELAX_ROUNDS):
@@ -123,7 +123,7 @@ def column_duals(n_cols: int, row: I64, col: I64, weight: F64, match: I64) -> F6
         return None
     unmatched = np.ones(n_cols, dtype=np.bool_)
     unmatched[match] = False
-    if (dist[unmatched] < -1e-9 - 1e-12 * scale).any():
+    if (dist[unmatched] < -1e-9 - 64 * np.finfo(np.float64).eps * scale).any():
         return None
     return dist
 

@@ -46,7 +46,7 @@ def dense_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Den
     cost = np.full(n_rows * n_win, np.inf)
     cost[ok] = ctx.pair_cost(req[ok], win[ok], dist[ok])
     values = policy.values(requests.urgency).astype(np.float64)[request_of]
-    big_m = n_rows * policy.max_pair_cost + 1.0
+    big_m = min(n_rows, n_win) * policy.max_pair_cost + 1.0
     unserved = np.full((n_rows, n_rows), np.inf)
     np.fill_diagonal(unserved, big_m * values)
     matrix = np.hstack((cost.reshape(n_rows, n_win), unserved))

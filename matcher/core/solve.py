@@ -24,53 +24,82 @@ import numpy as np
 
 from matcher.core.arrays import F64, I64, Bool
 from matcher.core.assignment import column_duals, row_duals, solve_sparse
-from matcher.core.candidates import Candidates, SolveContext, find_nearest, find_within
+from matcher.core.candidates import SolveContext, find_nearest, find_within
 from matcher.core.model import MatchResult, Policy, RequestBatch, SolveStats
 from matcher.core.pool_index import PoolIndex
 from matcher.core.reasons import diagnose
 from matcher.core.scoring import haversine_km
 
 INITIAL_K = 32  # nearest windows searched per request in the first round
+_NOISE_ULPS = 64
 EXHAUSTIVE_AFTER_ROUND = 6  # from this round on, a failing request gets every feasible pair
 
 
 @dataclass
-class _Graph:
-    """Candidate pairs accumulated over rounds (one entry per request-window pair)."""
+class _Pairs:
+    """Scored (request, window) pairs, one entry per pair."""
 
     request: I64
     window: I64
     distance_km: F64
     cost: F64
 
-    def add(self, fresh: Candidates, cost: F64, n_windows: int) -> None:
-        """Add new pairs; a pair found again is kept once (sets only grow, so a request's
-        left-out pairs are outside every search made for it)."""
-        request = np.concatenate((self.request, fresh.request))
-        window = np.concatenate((self.window, fresh.window))
-        _, first = np.unique(request * max(n_windows, 1) + window, return_index=True)
-        self.request = request[first]
-        self.window = window[first]
-        self.distance_km = np.concatenate((self.distance_km, fresh.distance_km))[first]
-        self.cost = np.concatenate((self.cost, cost))[first]
+    @classmethod
+    def empty(cls) -> _Pairs:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, none, np.zeros(0), np.zeros(0))
+
+    def take(self, keep: Bool) -> _Pairs:
+        return _Pairs(
+            self.request[keep], self.window[keep], self.distance_km[keep], self.cost[keep]
+        )
+
+    def add(self, other: _Pairs) -> None:
+        self.request = np.concatenate((self.request, other.request))
+        self.window = np.concatenate((self.window, other.window))
+        self.distance_km = np.concatenate((self.distance_km, other.distance_km))
+        self.cost = np.concatenate((self.cost, other.cost))
+
+    def keys(self, n_windows: int) -> I64:
+        out: I64 = self.request * max(n_windows, 1) + self.window
+        return out
+
+
+@dataclass(frozen=True)
+class _Prices:
+    """LP duals of a round in cost units: a pair (r, w) outside the graph can improve the
+    optimum only if ``cost < request[r] + window[w]`` (``window <= 0``)."""
+
+    request: F64  # max over the request's slot rows of u, minus the +1 weight offset
+    window: F64  # v per window of the pool (0 for windows not in the graph)
+    tol: float
+
+    def violated(self, pairs: _Pairs) -> Bool:
+        limit = self.request[pairs.request] + self.window[pairs.window]
+        out: Bool = pairs.cost < limit - self.tol
+        return out
 
 
 def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> MatchResult:
-    """The optimal assignment of ``requests`` to the windows of ``index``'s pool."""
+    """The optimal assignment of ``requests`` to the windows of ``index``'s pool.
+
+    Pairs found by a search but priced out by the current duals are *parked* rather than
+    added to the graph (column generation): each round re-prices them and adds only those
+    that could improve the optimum, so the solver works on a much smaller graph.
+    """
     started = time.perf_counter()
     ctx = SolveContext(requests, index, policy)
-    n = len(requests)
+    n, n_windows = len(requests), index.pool.n_windows
     exhaustive = np.zeros(n, dtype=np.bool_)
     lower = np.zeros(n)
-    empty = np.zeros(0, dtype=np.int64)
-    graph = _Graph(empty, empty, np.zeros(0), np.zeros(0))
-    rows = _SlotRows(requests, policy)
+    graph, parked = _Pairs.empty(), _Pairs.empty()
+    rows = _SlotRows(requests, policy, n_windows)
     pending = np.arange(n, dtype=np.int64)
     reach = np.full(n, np.inf)
+    prices: _Prices | None = None
     timer = {"candidates": 0.0, "scoring": 0.0, "solve": 0.0}
     rounds = 0
-    match = empty
-    while len(pending):
+    while True:
         rounds += 1
         t = time.perf_counter()
         if rounds == 1:
@@ -80,10 +109,37 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
         exhaustive[fresh.rows] |= fresh.exhaustive
         lower[fresh.rows] = np.maximum(lower[fresh.rows], fresh.lower_bound)
         t2 = time.perf_counter()
-        cost = ctx.pair_cost(fresh.request, fresh.window, fresh.distance_km)
-        graph.add(fresh, cost, index.pool.n_windows)
+        found = _Pairs(
+            fresh.request,
+            fresh.window,
+            fresh.distance_km,
+            ctx.pair_cost(fresh.request, fresh.window, fresh.distance_km),
+        )
+        known = np.concatenate((graph.keys(n_windows), parked.keys(n_windows)))
+        found = found.take(~np.isin(found.keys(n_windows), known))
+        if prices is None:
+            graph.add(found)
+        else:
+            hot = prices.violated(found)
+            graph.add(found.take(hot))
+            parked.add(found.take(~hot))
         t3 = time.perf_counter()
-        match, reach = rows.solve(graph, exhaustive, lower)
+        match, prices = rows.solve(
+            graph, n_windows, need_prices=bool(len(parked.request)) or not exhaustive.all()
+        )
+        if prices is None:
+            graph.add(parked)
+            parked = _Pairs.empty()
+            moved = False
+            failing = ~exhaustive if rows.certificate_failed else np.zeros(n, dtype=np.bool_)
+            reach = np.where(failing, np.inf, np.nan)
+        else:
+            hot = prices.violated(parked)
+            moved = bool(hot.any())
+            graph.add(parked.take(hot))
+            parked = parked.take(~hot)
+            failing = ~exhaustive & (prices.request > lower + prices.tol)
+            reach = np.where(failing, prices.request + prices.tol, np.nan)
         if rounds + 1 >= EXHAUSTIVE_AFTER_ROUND:
             reach = np.where(np.isnan(reach), np.nan, np.inf)
         pending = np.flatnonzero(~np.isnan(reach))
@@ -91,6 +147,8 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
         timer["candidates"] += t2 - t
         timer["scoring"] += t3 - t2
         timer["solve"] += t4 - t3
+        if not len(pending) and not moved:
+            break
     stats = SolveStats(
         candidate_pairs=len(graph.request),
         rounds=rounds,
@@ -103,21 +161,26 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
 
 
 class _SlotRows:
-    """One row per request slot; solves a round and checks the pruning certificate."""
+    """One row per request slot; solves a round and prices it."""
 
-    def __init__(self, requests: RequestBatch, policy: Policy) -> None:
+    def __init__(self, requests: RequestBatch, policy: Policy, n_windows: int) -> None:
         self.slots = requests.slots.astype(np.int64)
         self.start = np.concatenate(([0], np.cumsum(self.slots)[:-1])).astype(np.int64)
         self.n_rows = int(self.slots.sum())
         self.request_of = np.repeat(np.arange(len(requests), dtype=np.int64), self.slots)
         values = policy.values(requests.urgency).astype(np.float64)
-        big_m = self.n_rows * policy.max_pair_cost + 1.0
+        # Larger than the cost of any matching: at most min(rows, windows) pairs. Kept as
+        # small as that allows, since float noise in the duals scales with it.
+        big_m = min(self.n_rows, n_windows) * policy.max_pair_cost + 1.0
         self.unserved_weight: F64 = big_m * values[self.request_of] + 1.0
         self.columns: I64 = np.zeros(0, dtype=np.int64)
+        self.certificate_failed = False
 
-    def solve(self, graph: _Graph, exhaustive: Bool, lower: F64) -> tuple[I64, F64]:
-        """Solve the round. Return each row's column and, per request, NaN when the
-        certificate holds, else the cost below which left-out pairs must be searched."""
+    def solve(
+        self, graph: _Pairs, n_windows: int, *, need_prices: bool
+    ) -> tuple[I64, _Prices | None]:
+        """Solve the round: each row's column, and the duals (None when not needed, or
+        when they cannot be recovered: then ``certificate_failed`` is set)."""
         self.columns, col = np.unique(graph.window, return_inverse=True)
         n_real = len(self.columns)
         rep = self.slots[graph.request]
@@ -128,25 +191,27 @@ class _SlotRows:
         column = np.concatenate((np.repeat(col, rep), n_real + np.arange(self.n_rows)))
         weight = np.concatenate((np.repeat(graph.cost + 1.0, rep), self.unserved_weight))
         match = solve_sparse(self.n_rows, n_real + self.n_rows, row, column, weight)
-        reach = np.full(len(exhaustive), np.nan)
-        if exhaustive.all():
-            return match, reach
+        self.certificate_failed = False
+        if not need_prices or self.n_rows == 0:
+            return match, None
         v = column_duals(n_real + self.n_rows, row, column, weight, match)
-        if v is None:  # no certificate: fall back to every feasible pair
-            reach[~exhaustive] = np.inf
-            return match, reach
-        # Edge weights are cost + 1, so a left-out pair may help only if cost < u - 1.
-        worst = np.maximum.reduceat(row_duals(row, column, weight, match, v), self.start) - 1.0
-        # Float noise in the duals is ~1e-16 x the largest weight x path length; pair costs
-        # that differ by far less than a real unit must still be told apart.
-        tol = 1e-9 + 1e-12 * float(weight.max(initial=0.0))
-        failing = ~exhaustive & (worst > lower + tol)
-        reach[failing] = worst[failing] + tol
-        return match, reach
+        if v is None:  # no certificate: the caller falls back to every feasible pair
+            self.certificate_failed = True
+            return match, None
+        u = row_duals(row, column, weight, match, v)
+        window_v = np.zeros(n_windows)
+        window_v[self.columns] = v[:n_real]
+        # Float noise in the duals is a few ulps of the largest weight per arc on a path. A
+        # tolerance too small only widens a search needlessly; one too large could accept a
+        # worse pair, so it stays near the noise floor.
+        tol = 1e-9 + _NOISE_ULPS * np.finfo(np.float64).eps * float(weight.max(initial=0.0))
+        # Edge weights are cost + 1, so a pair may help only if cost < u - 1 + v.
+        request_u = np.maximum.reduceat(u, self.start) - 1.0
+        return match, _Prices(request_u, window_v, tol)
 
 
 def _result(
-    ctx: SolveContext, rows: _SlotRows, graph: _Graph, match: I64, stats: SolveStats
+    ctx: SolveContext, rows: _SlotRows, graph: _Pairs, match: I64, stats: SolveStats
 ) -> MatchResult:
     real = np.flatnonzero(match < len(rows.columns))
     req = rows.request_of[real]
