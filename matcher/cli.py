@@ -1,5 +1,6 @@
 """The ``matcher`` command: ``matcher serve`` runs the gRPC server, ``matcher demo`` runs a
-seeded synthetic day for Gonghe County through it and prints a report.
+seeded synthetic day for Gonghe County through it and prints a report, and ``matcher import
+volunteers FILE`` loads a volunteer file into a running server's registry.
 
 Logging handlers are configured here and only here.
 """
@@ -11,8 +12,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from matcher.config import ConfigError, Settings
+from matcher.volunteer_file import COLUMNS
+from matcher.volunteer_import import DEFAULT_BATCH_SIZE, DEFAULT_MAX_ERRORS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +35,35 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=20221, help="random seed (default 20221)")
     demo.add_argument("--requests", type=int, default=400, help="requests in the day")
     demo.add_argument("--volunteers", type=int, default=3000, help="volunteers in the pool")
+    _add_import(sub)
     return parser
+
+
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    what = sub.add_parser("import", help="bulk-load data into a running server")
+    kinds = what.add_subparsers(dest="kind", required=True)
+    volunteers = kinds.add_parser(
+        "volunteers",
+        help="check every row of a CSV or JSON Lines file, then upsert them in batches",
+        description="Columns: " + ", ".join(COLUMNS) + " (see matcher.volunteer_file).",
+    )
+    volunteers.add_argument("file", type=Path, help="a .csv, .jsonl or .ndjson file")
+    volunteers.add_argument("--target", help="HOST:PORT of the server (MATCHER_HOST:MATCHER_PORT)")
+    volunteers.add_argument(
+        "--only-valid", action="store_true", help="write the valid rows even if some are bad"
+    )
+    volunteers.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"volunteers per call (default {DEFAULT_BATCH_SIZE})",
+    )
+    volunteers.add_argument(
+        "--max-errors",
+        type=int,
+        default=DEFAULT_MAX_ERRORS,
+        help=f"problems printed at most, 0 for all (default {DEFAULT_MAX_ERRORS})",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         serve(settings)
         return 0
+    if args.command == "import":
+        return _import_volunteers(args, settings)
     from matcher.demo import run_demo
 
     if args.requests < 1 or args.volunteers < 1:
@@ -68,6 +102,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger().setLevel(logging.WARNING)  # the report is the output
     run_demo(args.seed, args.requests, args.volunteers)
     return 0
+
+
+def _default_target(settings: Settings) -> str:
+    from matcher.server import bind_address
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "[::]") else settings.host
+    return bind_address(host, settings.port)
+
+
+def _import_volunteers(args: argparse.Namespace, settings: Settings) -> int:
+    from matcher.volunteer_file import FileFormatError
+    from matcher.volunteer_import import run_import
+
+    if not 1 <= args.batch_size <= settings.max_volunteers or args.max_errors < 0:
+        print(
+            "matcher import: --batch-size must be in [1, MATCHER_MAX_VOLUNTEERS] and "
+            "--max-errors >= 0",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return run_import(
+            args.file,
+            args.target or _default_target(settings),
+            settings,
+            only_valid=args.only_valid,
+            batch_size=args.batch_size,
+            max_errors=args.max_errors,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    except (FileFormatError, OSError) as err:
+        print(f"matcher import: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -16,7 +16,11 @@ MATCHER_MAX_WINDOWS_PER_VOLUNTEER   64          availability windows per volunte
 MATCHER_MAX_MESSAGE_BYTES           268435456   largest request or response message (256 MiB)
 MATCHER_GRACE_SECONDS               5           time in-flight calls get to finish on shutdown
 MATCHER_LOG_LEVEL                   INFO        DEBUG, INFO, WARNING, ERROR or CRITICAL
-MATCHER_STORE                       memory      ``memory`` (embedded) or ``redis``
+MATCHER_STORE                       memory      ``memory`` (embedded, not kept across restarts)
+                                                or ``redis://[:password@]host:port/db``
+MATCHER_REDIS_PREFIX                matcher     first part of every Redis key (several
+                                                registries can share one Redis database)
+MATCHER_HEALTH_INTERVAL_SECONDS     2           how often the store is probed for health
 =================================== =========== ================================================
 """
 
@@ -24,13 +28,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 PREFIX = "MATCHER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-STORES = ("memory", "redis")
+MEMORY_STORE = "memory"
+REDIS_SCHEMES = ("redis", "rediss")
+_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _INT32_MAX = 2**31 - 1
 
 
@@ -57,7 +64,9 @@ class Settings:
     max_message_bytes: int = 256 * 1024 * 1024
     grace_seconds: float = 5.0
     log_level: str = "INFO"
-    store: str = "memory"
+    store: str = field(default=MEMORY_STORE, repr=False)  # a URL may hold a password
+    redis_prefix: str = "matcher"
+    health_interval_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -78,7 +87,18 @@ class Settings:
             "must be a finite number >= 0",
         )
         _check(self.log_level in LOG_LEVELS, "log_level", f"must be one of {', '.join(LOG_LEVELS)}")
-        _check(self.store in STORES, "store", f"must be one of {', '.join(STORES)}")
+        _check_store(self.store)
+        _check(
+            _PREFIX_PATTERN.fullmatch(self.redis_prefix) is not None,
+            "redis_prefix",
+            "must be 1 to 64 characters from A-Z a-z 0-9 _ . : -",
+        )
+        _check(
+            math.isfinite(self.health_interval_seconds)
+            and 0.05 <= self.health_interval_seconds <= 3600,
+            "health_interval_seconds",
+            "must be a number in [0.05, 3600]",
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -111,8 +131,8 @@ def _parse(name: str, raw: str, kind: str) -> object:
         raise ConfigError(f"{env_name(name)}={raw!r}: expected {expected}") from None
     if name == "log_level":
         return raw.upper()
-    if name == "store":
-        return raw.lower()
+    if name == "store" and raw.lower() == MEMORY_STORE:
+        return MEMORY_STORE
     return raw
 
 
@@ -125,6 +145,39 @@ def _check_type(name: str, value: object, kind: str) -> None:
     else:
         ok = isinstance(value, str)
     _check(ok, name, f"must be of type {kind}, got {type(value).__name__}")
+
+
+def _check_store(url: str) -> None:
+    """``memory`` or ``redis://[:password@]host[:port][/db]``; messages never show a password."""
+    if url == MEMORY_STORE:
+        return
+    expected = "must be 'memory' or a URL redis://host:port/db"
+    scheme, sep, rest = url.partition("://")
+    _check(sep == "://" and scheme in REDIS_SCHEMES, "store", expected)
+    netloc, _, path = rest.partition("/")
+    hostport = netloc.rpartition("@")[2]
+    host, port = _split_host_port(hostport)
+    _check(host != "", "store", f"{expected}: the host is missing")
+    _check(
+        port.isdigit() and 1 <= int(port) <= 65_535,
+        "store",
+        f"{expected}: the port must be a number in [1, 65535]",
+    )
+    db = path.partition("?")[0]
+    _check(
+        db == "" or (db.isdigit() and int(db) <= 65_535),
+        "store",
+        f"{expected}: the database must be a number",
+    )
+
+
+def _split_host_port(hostport: str) -> tuple[str, str]:
+    """``host[:port]`` or ``[ipv6][:port]`` -> (host, port text); an absent port is 6379."""
+    if hostport.startswith("["):
+        host, _, rest = hostport[1:].partition("]")
+        return host, rest[1:] if rest.startswith(":") else (rest or "6379")
+    host, sep, port = hostport.rpartition(":")
+    return (host, port) if sep else (hostport, "6379")
 
 
 def _check(ok: bool, name: str, requirement: str) -> None:

@@ -27,7 +27,7 @@ from matcher.convert import pool_to_proto, requests_to_proto
 from matcher.core.arrays import F64, I64
 from matcher.core.greedy import greedy_match
 from matcher.core.model import Policy, RequestBatch, Urgency, VolunteerPool
-from matcher.server import create_server, drain
+from matcher.server import create_server
 from matcher.synthetic import TOWNS, gonghe_day, nearest_town
 from matcher.v1 import match_pb2, match_pb2_grpc
 
@@ -148,8 +148,9 @@ def match_over_grpc(
     Returns the response and the call's round trip in ms (serialising, solving, replying).
     """
     settings = Settings.from_env({}).with_overrides(port=0)
-    server, port, health = create_server(settings)
-    server.start()
+    app = create_server(settings)
+    app.start()
+    port = app.port
     limit = settings.max_message_bytes
     options = [("grpc.max_send_message_length", limit), ("grpc.max_receive_message_length", limit)]
     try:
@@ -162,7 +163,7 @@ def match_over_grpc(
             response: match_pb2.MatchResponse = stub.Match(message, timeout=RPC_TIMEOUT_S)
             rpc_ms = (time.perf_counter() - started) * 1e3
     finally:
-        drain(server, health, settings.grace_seconds).wait()
+        app.drain(settings.grace_seconds).wait()
     return response, rpc_ms
 
 

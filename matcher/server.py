@@ -1,8 +1,15 @@
-"""The gRPC server: wiring only (servicer, health, reflection, interceptor, signals).
+"""The gRPC server: wiring only (store, pool view, servicers, health, reflection, signals).
 
-``create_server(settings)`` builds and binds a server without starting it (tests use port 0);
-``serve(settings)`` runs one until SIGTERM or SIGINT, then drains: health goes NOT_SERVING so
-load balancers stop sending, and in-flight calls get ``settings.grace_seconds`` to finish.
+``create_server(settings)`` opens the store and builds and binds a server without starting it
+(tests use port 0); ``serve(settings)`` runs one until SIGTERM or SIGINT, then drains: health
+goes NOT_SERVING so load balancers stop sending, and in-flight calls get
+``settings.grace_seconds`` to finish.
+
+Health: ``""`` and ``matcher.v1.MatchService`` are SERVING while the process serves (an inline
+Match needs no store). ``matcher.v1.VolunteerService`` follows the store (``StoreProbe``): it
+is NOT_SERVING while the store is unreachable. Pool Matches need the store too, so a client
+that matches against the pool should watch VolunteerService; those calls fail with
+UNAVAILABLE meanwhile.
 """
 
 from __future__ import annotations
@@ -11,44 +18,87 @@ import logging
 import signal
 import threading
 from concurrent import futures
+from dataclasses import dataclass
 from types import FrameType
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from matcher.config import Settings
-from matcher.convert import match_request_to_domain, match_result_to_proto
-from matcher.core.pool_index import PoolIndex
-from matcher.core.solve import solve_match
-from matcher.grpc_errors import translate_errors
+from matcher.config import MEMORY_STORE, Settings
 from matcher.interceptors import AccessLogInterceptor
-from matcher.v1 import match_pb2, match_pb2_grpc
+from matcher.match_service import MatchServicer
+from matcher.pool_view import PoolView
+from matcher.registry_service import VolunteerServicer
+from matcher.store.base import VolunteerStore, open_store
+from matcher.store_probe import StoreProbe
+from matcher.v1 import match_pb2, match_pb2_grpc, volunteers_pb2, volunteers_pb2_grpc
 
 logger = logging.getLogger(__name__)
 
 SERVICE_NAME: str = match_pb2.DESCRIPTOR.services_by_name["MatchService"].full_name
+VOLUNTEER_SERVICE_NAME: str = volunteers_pb2.DESCRIPTOR.services_by_name[
+    "VolunteerService"
+].full_name
 HEALTH_SERVICE_NAME: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 
 
-class MatchServicer(match_pb2_grpc.MatchServiceServicer):
-    """MatchService: validate and convert, solve, convert back."""
+@dataclass(frozen=True)
+class MatcherServer:
+    """A bound server and what runs beside it: the store, the pool view and the store probe."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    store: VolunteerStore
+    pool_view: PoolView
+    probe: StoreProbe
 
-    @translate_errors
-    def Match(  # noqa: N802 (the rpc's name)
-        self, request: match_pb2.MatchRequest, context: grpc.ServicerContext
-    ) -> match_pb2.MatchResponse:
-        """Solve one batch; see the proto for the contract."""
-        requests, pool, policy = match_request_to_domain(request, self._settings)
-        result = solve_match(requests, PoolIndex.build(pool), policy)
-        return match_result_to_proto(result, requests, pool)
+    def start(self) -> None:
+        """Start serving and probing the store."""
+        self.server.start()
+        self.probe.start()
+
+    def drain(self, grace: float) -> threading.Event:
+        """Begin a graceful stop: report NOT_SERVING everywhere, give in-flight calls
+        ``grace`` seconds, then stop probing and close the store. Returns the event set once
+        all of that is done."""
+        self.health.enter_graceful_shutdown()
+        stopped: threading.Event = self.server.stop(grace)
+        done = threading.Event()
+
+        def close_when_stopped() -> None:
+            self.probe.stop()
+            stopped.wait()
+            self.store.close()
+            done.set()
+
+        threading.Thread(target=close_when_stopped, name="matcher-drain", daemon=True).start()
+        return done
+
+    def stop(self) -> None:
+        """Stop at once (cancelling calls), stop probing and close the store."""
+        self.server.stop(None).wait()
+        self.probe.stop()
+        self.store.close()
 
 
-def create_server(settings: Settings) -> tuple[grpc.Server, int, health.HealthServicer]:
-    """A bound, not yet started server; returns it, the bound port and its health servicer."""
+def create_server(settings: Settings) -> MatcherServer:
+    """A bound, not yet started server over the store ``settings.store`` names."""
+    store = open_store(settings.store, prefix=settings.redis_prefix)
+    if settings.store == MEMORY_STORE:
+        logger.warning(
+            "registry is in memory: data is not kept across restarts "
+            "(set MATCHER_STORE=redis://host:port/db to keep it)"
+        )
+    try:
+        return _build(settings, store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _build(settings: Settings, store: VolunteerStore) -> MatcherServer:
     options = [
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -58,19 +108,30 @@ def create_server(settings: Settings) -> tuple[grpc.Server, int, health.HealthSe
         interceptors=[AccessLogInterceptor()],
         options=options,
     )
-    add_servicer = match_pb2_grpc.add_MatchServiceServicer_to_server
-    add_servicer(MatchServicer(settings), server)  # type: ignore[no-untyped-call]
+    pool_view = PoolView(store)
+    match_servicer = MatchServicer(settings, pool_view)
+    match_pb2_grpc.add_MatchServiceServicer_to_server(match_servicer, server)  # type: ignore[no-untyped-call]
+    registry = VolunteerServicer(settings, pool_view)
+    volunteers_pb2_grpc.add_VolunteerServiceServicer_to_server(registry, server)  # type: ignore[no-untyped-call]
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE_NAME):
+    for name in ("", SERVICE_NAME, VOLUNTEER_SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
+        (SERVICE_NAME, VOLUNTEER_SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME),
+        server,
     )
     port = server.add_insecure_port(bind_address(settings.host, settings.port))
     if port == 0:  # older grpcio reports a failed bind this way instead of raising
         raise RuntimeError(f"could not bind {bind_address(settings.host, settings.port)}")
-    return server, port, health_servicer
+    probe = StoreProbe(
+        store,
+        health_servicer,
+        [VOLUNTEER_SERVICE_NAME],
+        settings.health_interval_seconds,
+        on_reachable=pool_view.current,
+    )
+    return MatcherServer(server, port, health_servicer, store, pool_view, probe)
 
 
 def bind_address(host: str, port: int) -> str:
@@ -80,26 +141,17 @@ def bind_address(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def drain(
-    server: grpc.Server, health_servicer: health.HealthServicer, grace: float
-) -> threading.Event:
-    """Begin a graceful stop: report NOT_SERVING everywhere, then give in-flight calls
-    ``grace`` seconds. Returns the event set once the server has stopped."""
-    health_servicer.enter_graceful_shutdown()
-    stopped: threading.Event = server.stop(grace)
-    return stopped
-
-
 def serve(settings: Settings) -> None:
     """Run the server until SIGTERM or SIGINT, then drain it (call from the main thread)."""
-    server, port, health_servicer = create_server(settings)
-    server.start()
+    app = create_server(settings)
+    app.start()
     logger.info(
         "matcher listening on %s (%d workers, store=%s)",
-        bind_address(settings.host, port),
+        bind_address(settings.host, app.port),
         settings.workers,
-        settings.store,
+        app.store.description,
     )
+    drained: list[threading.Event] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         logger.info(
@@ -107,9 +159,11 @@ def serve(settings: Settings) -> None:
             signal.Signals(signum).name,
             settings.grace_seconds,
         )
-        drain(server, health_servicer, settings.grace_seconds)
+        drained.append(app.drain(settings.grace_seconds))
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
-    server.wait_for_termination()
+    app.server.wait_for_termination()
+    for event in drained:
+        event.wait(settings.grace_seconds + 5)
     logger.info("matcher stopped")

@@ -11,7 +11,7 @@ import pytest
 from grpc_health.v1 import health
 
 from matcher.config import Settings
-from matcher.server import create_server
+from matcher.server import MatcherServer, create_server
 from matcher.v1 import match_pb2, match_pb2_grpc
 
 #: Limits small enough that the limit tests send small messages.
@@ -34,9 +34,19 @@ HOUR = 3600
 class RunningServer:
     """A started server and what the tests need to reach and stop it."""
 
-    server: grpc.Server
-    port: int
-    health: health.HealthServicer
+    app: MatcherServer
+
+    @property
+    def server(self) -> grpc.Server:
+        return self.app.server
+
+    @property
+    def port(self) -> int:
+        return self.app.port
+
+    @property
+    def health(self) -> health.HealthServicer:
+        return self.app.health
 
     @property
     def target(self) -> str:
@@ -51,10 +61,10 @@ def test_settings() -> Settings:
 @pytest.fixture(scope="session")
 def running_server(test_settings: Settings) -> Iterator[RunningServer]:
     """One server for the whole session (tests that stop a server start their own)."""
-    server, port, health_servicer = create_server(test_settings)
-    server.start()
-    yield RunningServer(server, port, health_servicer)
-    server.stop(None).wait()
+    app = create_server(test_settings)
+    app.start()
+    yield RunningServer(app)
+    app.stop()
 
 
 @pytest.fixture(scope="session")

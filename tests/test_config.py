@@ -21,6 +21,8 @@ def test_defaults_are_safe_and_documented() -> None:
     assert settings.grace_seconds == 5.0
     assert settings.log_level == "INFO"
     assert settings.store == "memory"
+    assert settings.redis_prefix == "matcher"
+    assert settings.health_interval_seconds == 2.0
 
 
 def test_reads_every_variable() -> None:
@@ -35,7 +37,9 @@ def test_reads_every_variable() -> None:
         "MATCHER_MAX_MESSAGE_BYTES": "1048576",
         "MATCHER_GRACE_SECONDS": "0.5",
         "MATCHER_LOG_LEVEL": "debug",
-        "MATCHER_STORE": " Redis ",
+        "MATCHER_STORE": " redis://127.0.0.1:6379/3 ",
+        "MATCHER_REDIS_PREFIX": "centre-7",
+        "MATCHER_HEALTH_INTERVAL_SECONDS": "0.5",
     }
     assert Settings.from_env(environ) == Settings(
         host="::",
@@ -48,7 +52,9 @@ def test_reads_every_variable() -> None:
         max_message_bytes=1_048_576,
         grace_seconds=0.5,
         log_level="DEBUG",
-        store="redis",
+        store="redis://127.0.0.1:6379/3",
+        redis_prefix="centre-7",
+        health_interval_seconds=0.5,
     )
 
 
@@ -73,7 +79,15 @@ def test_ignores_other_variables() -> None:
         ("MATCHER_GRACE_SECONDS", "nan", "finite"),
         ("MATCHER_GRACE_SECONDS", "-1", ">= 0"),
         ("MATCHER_LOG_LEVEL", "LOUD", "one of DEBUG"),
-        ("MATCHER_STORE", "postgres", "one of memory, redis"),
+        ("MATCHER_STORE", "postgres", "must be 'memory' or a URL redis://host:port/db"),
+        ("MATCHER_STORE", "redis", "must be 'memory' or a URL redis://host:port/db"),
+        ("MATCHER_STORE", "redis://:secret@:6379/0", "the host is missing"),
+        ("MATCHER_STORE", "redis://localhost:http/0", "the port must be a number"),
+        ("MATCHER_STORE", "redis://localhost:6379/zero", "the database must be a number"),
+        ("MATCHER_REDIS_PREFIX", "", "must be 1 to 64 characters"),
+        ("MATCHER_REDIS_PREFIX", "a b", "must be 1 to 64 characters"),
+        ("MATCHER_HEALTH_INTERVAL_SECONDS", "0", "[0.05, 3600]"),
+        ("MATCHER_HEALTH_INTERVAL_SECONDS", "inf", "[0.05, 3600]"),
         ("MATCHER_HOST", "  ", "must not be empty"),
     ],
 )
@@ -105,3 +119,23 @@ def test_settings_are_frozen() -> None:
 
 def test_env_name() -> None:
     assert env_name("max_windows_per_volunteer") == "MATCHER_MAX_WINDOWS_PER_VOLUNTEER"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["memory", "redis://127.0.0.1:6379/0", "redis://cache", "rediss://[::1]:6380/2"],
+)
+def test_store_accepts_memory_and_redis_urls(url: str) -> None:
+    assert Settings.from_env({"MATCHER_STORE": url}).store == url
+
+
+def test_store_is_case_insensitive_for_memory_only() -> None:
+    assert Settings.from_env({"MATCHER_STORE": " Memory "}).store == "memory"
+
+
+def test_store_password_is_never_shown() -> None:
+    settings = Settings(store="redis://:hunter2@cache:6379/0")
+    assert "hunter2" not in repr(settings)
+    with pytest.raises(ConfigError) as caught:
+        Settings(store="redis://:hunter2@cache:port/0")
+    assert "hunter2" not in str(caught.value)

@@ -41,10 +41,10 @@ def node_client() -> Path:
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[str]:
-    server, port, _ = create_server(Settings(port=0, workers=2))
-    server.start()
-    yield f"127.0.0.1:{port}"
-    server.stop(None).wait()
+    app = create_server(Settings(port=0, workers=2))
+    app.start()
+    yield f"127.0.0.1:{app.port}"
+    app.stop()
 
 
 def test_node_client_gets_the_optimum(node_client: Path, target: str) -> None:

@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
+from matcher import match_service
 from matcher import server as server_module
 from matcher.config import Settings
 from matcher.convert import (
@@ -30,7 +31,7 @@ from matcher.convert import (
 )
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
-from matcher.server import create_server, drain
+from matcher.server import create_server
 from matcher.synthetic import gonghe_day
 from matcher.v1 import match_pb2, match_pb2_grpc
 
@@ -119,7 +120,7 @@ def test_unexpected_error_is_internal_and_logged_without_data(
     def broken(*_args: object) -> None:
         raise RuntimeError("resident Zhang, 36.27N")
 
-    monkeypatch.setattr(server_module, "solve_match", broken)
+    monkeypatch.setattr(match_service, "solve_match", broken)
     with caplog.at_level(logging.INFO), pytest.raises(grpc.RpcError) as caught:
         match_stub.Match(valid_request, timeout=10)
     assert caught.value.code() == grpc.StatusCode.INTERNAL
@@ -129,19 +130,19 @@ def test_unexpected_error_is_internal_and_logged_without_data(
 
 
 def test_drain_reports_not_serving_then_stops() -> None:
-    server, port, health = create_server(Settings(port=0, grace_seconds=2.0))
-    server.start()
+    app = create_server(Settings(port=0, grace_seconds=2.0))
+    app.start()
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             request = health_pb2.HealthCheckRequest(service="matcher.v1.MatchService")
             watch = stub.Watch(request, timeout=10)
             assert next(watch).status == SERVING
-            stopped = drain(server, health, grace=2.0)
+            stopped = app.drain(grace=2.0)
             assert next(watch).status == NOT_SERVING  # the in-flight stream still gets it
             assert stopped.wait(timeout=10)
     finally:
-        server.stop(None)
+        app.stop()
 
 
 def test_serve_logs_its_address_and_stops_on_sigterm() -> None:
@@ -198,10 +199,10 @@ def test_ipv6_host_is_bracketed() -> None:
 
 def test_message_limit_applies(test_settings: Settings) -> None:
     small = dataclasses.replace(test_settings, max_message_bytes=4096)
-    server, port, _ = create_server(small)
-    server.start()
+    app = create_server(small)
+    app.start()
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
             stub = match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
             big = match_pb2.MatchRequest(
                 volunteers=[match_pb2.Volunteer(id=f"v{i:05d}") for i in range(500)]
@@ -210,5 +211,5 @@ def test_message_limit_applies(test_settings: Settings) -> None:
                 stub.Match(big, timeout=10)
             assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     finally:
-        server.stop(None)
+        app.stop()
     assert np.isfinite(small.grace_seconds)

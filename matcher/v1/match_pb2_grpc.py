@@ -58,8 +58,14 @@ class MatchServiceServicer:
         never left unserved so that a routine one is served), then minimise the total weighted cost
         of the chosen pairs. The result is exactly optimal and deterministic.
 
+        Pool: with `pool` set the volunteers are the registered ones the selector picks (see
+        VolunteerService), read at the registry's current version, which the response reports in
+        `stats.registry_version`; a write acknowledged before the call is always seen.
+
         Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations for bad input;
-        RESOURCE_EXHAUSTED naming the limit for a batch over the configured limits.
+        RESOURCE_EXHAUSTED naming the limit for a batch over the configured limits; UNAVAILABLE
+        for a pool Match while the registry's store cannot be reached (inline Matches need no
+        store).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -28,7 +28,11 @@ if _version_not_supported:
 class VolunteerServiceStub:
     """VolunteerService manages the registry. Every write is atomic: a batch with one bad entry
     writes nothing. Writes bump the registry version; a Match issued after a write has been
-    acknowledged always sees it.
+    acknowledged always sees it, on any server sharing the store.
+
+    Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations for bad input;
+    UNAVAILABLE while the store cannot be reached (the health of matcher.v1.VolunteerService is
+    then NOT_SERVING; calls succeed again by themselves once the store is back).
     """
 
     def __init__(self, channel):
@@ -72,7 +76,11 @@ class VolunteerServiceStub:
 class VolunteerServiceServicer:
     """VolunteerService manages the registry. Every write is atomic: a batch with one bad entry
     writes nothing. Writes bump the registry version; a Match issued after a write has been
-    acknowledged always sees it.
+    acknowledged always sees it, on any server sharing the store.
+
+    Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations for bad input;
+    UNAVAILABLE while the store cannot be reached (the health of matcher.v1.VolunteerService is
+    then NOT_SERVING; calls succeed again by themselves once the store is back).
     """
 
     def UpsertVolunteers(self, request, context):
@@ -163,7 +171,11 @@ def add_VolunteerServiceServicer_to_server(servicer, server):
 class VolunteerService:
     """VolunteerService manages the registry. Every write is atomic: a batch with one bad entry
     writes nothing. Writes bump the registry version; a Match issued after a write has been
-    acknowledged always sees it.
+    acknowledged always sees it, on any server sharing the store.
+
+    Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations for bad input;
+    UNAVAILABLE while the store cannot be reached (the health of matcher.v1.VolunteerService is
+    then NOT_SERVING; calls succeed again by themselves once the store is back).
     """
 
     @staticmethod

@@ -1,0 +1,54 @@
+"""MatchService: solve a batch against inline volunteers or against the registered pool.
+
+Inline: validate and convert the whole request, index the sent volunteers, solve.
+Pool: validate the requests and the selector, take the pool view at the store's current
+version (one version read; the view follows the store's changes, it never re-reads the
+registry), pick the selected active volunteers (an index cached per selector and version),
+solve, and report the registry version used in ``MatchStats.registry_version``. A pool Match
+needs the store for that version read, so it fails with UNAVAILABLE while the store is
+unreachable; an inline Match never touches the store.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from matcher.config import Settings
+from matcher.convert import (
+    match_request_to_domain,
+    match_result_to_proto,
+    pool_match_to_domain,
+)
+from matcher.core.pool_index import PoolIndex
+from matcher.core.solve import solve_match
+from matcher.grpc_errors import translate_errors
+from matcher.pool_view import PoolView
+from matcher.v1 import match_pb2, match_pb2_grpc
+
+
+class MatchServicer(match_pb2_grpc.MatchServiceServicer):
+    """MatchService: validate and convert, solve, convert back."""
+
+    def __init__(self, settings: Settings, pool_view: PoolView) -> None:
+        self._settings = settings
+        self._pool_view = pool_view
+
+    @translate_errors
+    def Match(  # noqa: N802 (the rpc's name)
+        self, request: match_pb2.MatchRequest, context: grpc.ServicerContext
+    ) -> match_pb2.MatchResponse:
+        """Solve one batch; see the proto for the contract."""
+        if request.HasField("pool"):
+            return self._match_pool(request)
+        requests, pool, policy = match_request_to_domain(request, self._settings)
+        result = solve_match(requests, PoolIndex.build(pool), policy)
+        return match_result_to_proto(result, requests, pool)
+
+    def _match_pool(self, request: match_pb2.MatchRequest) -> match_pb2.MatchResponse:
+        wanted = pool_match_to_domain(request, self._settings)
+        state = self._pool_view.current()
+        index = state.select(wanted.selector)
+        result = solve_match(wanted.requests, index, wanted.policy)
+        response = match_result_to_proto(result, wanted.requests, index.pool)
+        response.stats.registry_version = state.version
+        return response
