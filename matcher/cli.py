@@ -1,6 +1,7 @@
 """The ``matcher`` command: ``matcher serve`` runs the gRPC server, ``matcher demo`` runs a
-seeded synthetic day for Gonghe County through it and prints a report, and ``matcher import
-volunteers FILE`` loads a volunteer file into a running server's registry.
+seeded synthetic day for Gonghe County through it and prints a report, ``matcher import
+volunteers FILE`` loads a volunteer file into a running server's registry, and ``matcher
+status`` prints a running server's health, registry and counters.
 
 Logging handlers are configured here and only here.
 """
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matcher.config import ConfigError, Settings
+from matcher.log_setup import configure_logging
 from matcher.volunteer_file import COLUMNS
 from matcher.volunteer_import import DEFAULT_BATCH_SIZE, DEFAULT_MAX_ERRORS
 
@@ -31,6 +33,14 @@ def _parser() -> argparse.ArgumentParser:
         "--max-volunteers", type=int, help="volunteers per Match (MATCHER_MAX_VOLUNTEERS)"
     )
     serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (MATCHER_LOG_LEVEL)")
+    serve.add_argument("--log-format", help="text or json (MATCHER_LOG_FORMAT)")
+    serve.add_argument(
+        "--metrics-port", type=int, help="Prometheus /metrics port, -1 off (MATCHER_METRICS_PORT)"
+    )
+    serve.add_argument("--tracing", help="off, console or otlp (MATCHER_TRACING)")
+    status = sub.add_parser("status", help="health, registry and counters of a running server")
+    status.add_argument("--target", help="HOST:PORT of the server (MATCHER_HOST:MATCHER_PORT)")
+    status.add_argument("--timeout", type=float, default=5.0, help="seconds per call (default 5)")
     demo = sub.add_parser("demo", help="a seeded day in Gonghe County, engine vs greedy")
     demo.add_argument("--seed", type=int, default=20221, help="random seed (default 20221)")
     demo.add_argument("--requests", type=int, default=400, help="requests in the day")
@@ -79,14 +89,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 max_requests=args.max_requests,
                 max_volunteers=args.max_volunteers,
                 log_level=args.log_level.upper() if args.log_level else None,
+                log_format=args.log_format.lower() if args.log_format else None,
+                metrics_port=args.metrics_port,
+                tracing=args.tracing.lower() if args.tracing else None,
             )
     except ConfigError as err:
         print(f"matcher: invalid configuration: {err}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
+    if args.command == "status":
+        from matcher.status_cli import run_status
+
+        return run_status(args.target or _default_target(settings), timeout=args.timeout)
     if args.command == "serve":
         from matcher.server import serve
 
@@ -99,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.requests < 1 or args.volunteers < 1:
         print("matcher demo: --requests and --volunteers must be at least 1", file=sys.stderr)
         return 2
-    logging.getLogger().setLevel(logging.WARNING)  # the report is the output
+    logging.getLogger().setLevel(logging.ERROR)  # the report is the output
     run_demo(args.seed, args.requests, args.volunteers)
     return 0
 

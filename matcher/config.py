@@ -21,6 +21,12 @@ MATCHER_STORE                       memory      ``memory`` (embedded, not kept a
 MATCHER_REDIS_PREFIX                matcher     first part of every Redis key (several
                                                 registries can share one Redis database)
 MATCHER_HEALTH_INTERVAL_SECONDS     2           how often the store is probed for health
+MATCHER_METRICS_PORT                9464        Prometheus /metrics port (on MATCHER_HOST);
+                                                0 picks a free one, -1 turns it off
+MATCHER_LOG_FORMAT                  text        ``text`` (human) or ``json`` (one object a line)
+MATCHER_TRACING                     off         ``off``, ``console`` or ``otlp``
+MATCHER_OTLP_ENDPOINT               http://127.0.0.1:4318/v1/traces
+                                                OTLP/HTTP traces endpoint (``otlp`` mode)
 =================================== =========== ================================================
 """
 
@@ -35,6 +41,8 @@ from typing import Any
 
 PREFIX = "MATCHER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+TRACING_MODES = ("off", "console", "otlp")
 MEMORY_STORE = "memory"
 REDIS_SCHEMES = ("redis", "rediss")
 _PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -67,6 +75,10 @@ class Settings:
     store: str = field(default=MEMORY_STORE, repr=False)  # a URL may hold a password
     redis_prefix: str = "matcher"
     health_interval_seconds: float = 2.0
+    metrics_port: int = 9464
+    log_format: str = "text"
+    tracing: str = "off"
+    otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -98,6 +110,20 @@ class Settings:
             and 0.05 <= self.health_interval_seconds <= 3600,
             "health_interval_seconds",
             "must be a number in [0.05, 3600]",
+        )
+        _check(
+            -1 <= self.metrics_port <= 65_535, "metrics_port", "must be -1 (off) or in [0, 65535]"
+        )
+        _check(
+            self.log_format in LOG_FORMATS, "log_format", f"must be one of {', '.join(LOG_FORMATS)}"
+        )
+        _check(
+            self.tracing in TRACING_MODES, "tracing", f"must be one of {', '.join(TRACING_MODES)}"
+        )
+        _check(
+            self.otlp_endpoint.startswith(("http://", "https://")),
+            "otlp_endpoint",
+            "must be an http:// or https:// URL",
         )
 
     @classmethod
@@ -131,6 +157,8 @@ def _parse(name: str, raw: str, kind: str) -> object:
         raise ConfigError(f"{env_name(name)}={raw!r}: expected {expected}") from None
     if name == "log_level":
         return raw.upper()
+    if name in ("log_format", "tracing"):
+        return raw.lower()
     if name == "store" and raw.lower() == MEMORY_STORE:
         return MEMORY_STORE
     return raw

@@ -147,7 +147,7 @@ def match_over_grpc(
 
     Returns the response and the call's round trip in ms (serialising, solving, replying).
     """
-    settings = Settings.from_env({}).with_overrides(port=0)
+    settings = Settings.from_env({}).with_overrides(port=0, metrics_port=-1)
     app = create_server(settings)
     app.start()
     port = app.port

@@ -1,7 +1,10 @@
-"""Server interceptor that logs one line per rpc: method, status code and duration.
+"""The one server interceptor: per rpc, one access-log line (method, status code, duration
+and the counts a servicer adds with ``rpc_context.annotate``), the Prometheus request
+counter and latency histogram, and (when tracing is on) a server span.
 
 Nothing from the payload or the status details is logged: requests carry residents' and
-volunteers' personal data (ids, places, times).
+volunteers' personal data (ids, places, times). Health checks log at DEBUG, so probes do
+not flood the log.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from matcher import rpc_context
 from matcher.grpc_errors import call_code
+from matcher.metrics import Metrics
+from matcher.tracing import Tracing
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +32,11 @@ else:
 
 
 class AccessLogInterceptor(_Interceptor):
-    """Logs ``rpc <method> <CODE> <ms> ms`` at INFO once each call ends."""
+    """Logs ``rpc <method> <CODE> <ms> ms`` at INFO once each call ends, and feeds
+    ``metrics`` and ``tracing`` when given."""
+
+    def __init__(self, metrics: Metrics | None = None, tracing: Tracing | None = None) -> None:
+        self._observer = _Observer(metrics, tracing or Tracing(None))
 
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -37,25 +47,25 @@ class AccessLogInterceptor(_Interceptor):
         method = handler_call_details.method
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _timed(method, handler.unary_unary),
+                self._observer.unary(method, handler.unary_unary),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _timed_stream(method, handler.unary_stream),
+                self._observer.stream(method, handler.unary_stream),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_unary is not None:
             return grpc.stream_unary_rpc_method_handler(
-                _timed(method, handler.stream_unary),
+                self._observer.unary(method, handler.stream_unary),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         assert handler.stream_stream is not None
         return grpc.stream_stream_rpc_method_handler(
-            _timed_stream(method, handler.stream_stream),
+            self._observer.stream(method, handler.stream_stream),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -65,41 +75,73 @@ Behaviour = Callable[[Any, grpc.ServicerContext], Any]
 StreamBehaviour = Callable[[Any, grpc.ServicerContext], Iterator[Any]]
 
 
-def _timed(method: str, behaviour: Behaviour) -> Behaviour:
-    """Wrap a behaviour returning one response."""
+class _Observer:
+    """Wraps behaviours so each call is logged, counted, timed and traced."""
 
-    def call(request: Any, context: grpc.ServicerContext) -> Any:
-        started = time.perf_counter()
-        failed = True
-        try:
-            response = behaviour(request, context)
-            failed = False
-            return response
-        finally:
-            _log(method, context, started, failed)
+    def __init__(self, metrics: Metrics | None, tracing: Tracing) -> None:
+        self._metrics = metrics
+        self._tracing = tracing
 
-    return call
+    def unary(self, method: str, behaviour: Behaviour) -> Behaviour:
+        """Wrap a behaviour returning one response."""
+
+        def call(request: Any, context: grpc.ServicerContext) -> Any:
+            fields = rpc_context.open_call()
+            started = time.perf_counter()
+            failed = True
+            with self._tracing.rpc_span(method, context.invocation_metadata()):
+                try:
+                    response = behaviour(request, context)
+                    failed = False
+                    return response
+                finally:
+                    self._done(method, context, started, failed, fields)
+
+        return call
+
+    def stream(self, method: str, behaviour: StreamBehaviour) -> StreamBehaviour:
+        """Wrap a behaviour yielding responses; the call ends when the stream does."""
+
+        def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            fields = rpc_context.open_call()
+            started = time.perf_counter()
+            failed = True
+            with self._tracing.rpc_span(method, context.invocation_metadata()):
+                try:
+                    yield from behaviour(request, context)
+                    failed = False
+                finally:
+                    self._done(method, context, started, failed, fields)
+
+        return call
+
+    def _done(
+        self,
+        method: str,
+        context: grpc.ServicerContext,
+        started: float,
+        failed: bool,
+        fields: dict[str, object],
+    ) -> None:
+        elapsed = time.perf_counter() - started
+        code = call_code(context)
+        if code is None:
+            code = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
+        name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+        if self._metrics is not None:
+            self._metrics.observe_rpc(method, name, elapsed)
+        level = logging.DEBUG if method.startswith(_HEALTH_PREFIX) else logging.INFO
+        if logger.isEnabledFor(level):
+            log_fields = {"method": method, "code": name, "ms": round(elapsed * 1000, 1), **fields}
+            logger.log(
+                level,
+                "rpc %s %s %.1f ms",
+                method,
+                name,
+                elapsed * 1000,
+                extra={"fields": log_fields, "shown": _SHOWN},
+            )
 
 
-def _timed_stream(method: str, behaviour: StreamBehaviour) -> StreamBehaviour:
-    """Wrap a behaviour yielding responses; the call ends when the stream does."""
-
-    def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        started = time.perf_counter()
-        failed = True
-        try:
-            yield from behaviour(request, context)
-            failed = False
-        finally:
-            _log(method, context, started, failed)
-
-    return call
-
-
-def _log(method: str, context: grpc.ServicerContext, started: float, failed: bool) -> None:
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    code = call_code(context)
-    if code is None:
-        code = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
-    name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-    logger.info("rpc %s %s %.1f ms", method, name, elapsed_ms)
+_HEALTH_PREFIX = "/grpc.health.v1.Health/"
+_SHOWN = ("method", "code", "ms")  # already in the message text

@@ -13,25 +13,37 @@ from __future__ import annotations
 
 import grpc
 
+from matcher import rpc_context
 from matcher.config import Settings
 from matcher.convert import (
     match_request_to_domain,
     match_result_to_proto,
     pool_match_to_domain,
 )
+from matcher.core.model import MatchResult, RequestBatch
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
 from matcher.grpc_errors import translate_errors
+from matcher.metrics import Metrics
 from matcher.pool_view import PoolView
+from matcher.tracing import Tracing
 from matcher.v1 import match_pb2, match_pb2_grpc
 
 
 class MatchServicer(match_pb2_grpc.MatchServiceServicer):
     """MatchService: validate and convert, solve, convert back."""
 
-    def __init__(self, settings: Settings, pool_view: PoolView) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pool_view: PoolView,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
+    ) -> None:
         self._settings = settings
         self._pool_view = pool_view
+        self._metrics = metrics
+        self._tracing = tracing or Tracing(None)
 
     @translate_errors
     def Match(  # noqa: N802 (the rpc's name)
@@ -42,6 +54,7 @@ class MatchServicer(match_pb2_grpc.MatchServiceServicer):
             return self._match_pool(request)
         requests, pool, policy = match_request_to_domain(request, self._settings)
         result = solve_match(requests, PoolIndex.build(pool), policy)
+        self._observe(requests, len(pool), result, source="inline")
         return match_result_to_proto(result, requests, pool)
 
     def _match_pool(self, request: match_pb2.MatchRequest) -> match_pb2.MatchResponse:
@@ -49,6 +62,23 @@ class MatchServicer(match_pb2_grpc.MatchServiceServicer):
         state = self._pool_view.current()
         index = state.select(wanted.selector)
         result = solve_match(wanted.requests, index, wanted.policy)
+        self._observe(wanted.requests, len(index.pool), result, source="pool")
         response = match_result_to_proto(result, wanted.requests, index.pool)
         response.stats.registry_version = state.version
         return response
+
+    def _observe(
+        self, requests: RequestBatch, n_volunteers: int, result: MatchResult, source: str
+    ) -> None:
+        """Batch figures for the access log, the metrics and the trace (counts only)."""
+        rpc_context.annotate(
+            source=source,
+            requests=len(requests),
+            volunteers=n_volunteers,
+            assigned=len(result.request),
+            rounds=result.stats.rounds,
+            pairs=result.stats.candidate_pairs,
+        )
+        if self._metrics is not None:
+            self._metrics.observe_match(requests, n_volunteers, result)
+        self._tracing.record_phases(result.stats, requests=len(requests), volunteers=n_volunteers)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from concurrent import futures
 from dataclasses import dataclass
 from types import FrameType
@@ -28,11 +29,22 @@ from grpc_reflection.v1alpha import reflection
 from matcher.config import MEMORY_STORE, Settings
 from matcher.interceptors import AccessLogInterceptor
 from matcher.match_service import MatchServicer
+from matcher.metrics import Metrics, MetricsEndpoint, serve_metrics
 from matcher.pool_view import PoolView
 from matcher.registry_service import VolunteerServicer
+from matcher.status_service import StatusServicer, StatusSources
 from matcher.store.base import VolunteerStore, open_store
+from matcher.store.instrumented import InstrumentedStore
 from matcher.store_probe import StoreProbe
-from matcher.v1 import match_pb2, match_pb2_grpc, volunteers_pb2, volunteers_pb2_grpc
+from matcher.tracing import Tracing, setup_tracing
+from matcher.v1 import (
+    match_pb2,
+    match_pb2_grpc,
+    status_pb2,
+    status_pb2_grpc,
+    volunteers_pb2,
+    volunteers_pb2_grpc,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +53,7 @@ VOLUNTEER_SERVICE_NAME: str = volunteers_pb2.DESCRIPTOR.services_by_name[
     "VolunteerService"
 ].full_name
 HEALTH_SERVICE_NAME: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+STATUS_SERVICE_NAME: str = status_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name
 
 
 @dataclass(frozen=True)
@@ -53,11 +66,40 @@ class MatcherServer:
     store: VolunteerStore
     pool_view: PoolView
     probe: StoreProbe
+    metrics: Metrics
+    tracing: Tracing
+    settings: Settings
+    endpoint: list[MetricsEndpoint]  # the /metrics endpoint once started (0 or 1 entries)
+
+    @property
+    def metrics_port(self) -> int:
+        """Port of the /metrics endpoint (0 when it is off or not started)."""
+        return self.endpoint[0].port if self.endpoint else 0
 
     def start(self) -> None:
-        """Start serving and probing the store."""
+        """Start serving, probing the store and (unless off) the /metrics endpoint. A metrics
+        port that cannot be bound is logged as an error; the gRPC service still starts."""
         self.server.start()
         self.probe.start()
+        if self.settings.metrics_port >= 0:
+            try:
+                self.endpoint.append(
+                    serve_metrics(self.metrics, self.settings.host, self.settings.metrics_port)
+                )
+            except OSError as error:
+                logger.error(
+                    "metrics endpoint not started on %s: %s",
+                    bind_address(self.settings.host, self.settings.metrics_port),
+                    error,
+                )
+
+    def _close(self) -> None:
+        self.probe.stop()
+        for endpoint in self.endpoint:
+            endpoint.stop()
+        self.endpoint.clear()
+        self.tracing.shutdown()
+        self.store.close()
 
     def drain(self, grace: float) -> threading.Event:
         """Begin a graceful stop: report NOT_SERVING everywhere, give in-flight calls
@@ -68,9 +110,8 @@ class MatcherServer:
         done = threading.Event()
 
         def close_when_stopped() -> None:
-            self.probe.stop()
             stopped.wait()
-            self.store.close()
+            self._close()
             done.set()
 
         threading.Thread(target=close_when_stopped, name="matcher-drain", daemon=True).start()
@@ -79,37 +120,43 @@ class MatcherServer:
     def stop(self) -> None:
         """Stop at once (cancelling calls), stop probing and close the store."""
         self.server.stop(None).wait()
-        self.probe.stop()
-        self.store.close()
+        self._close()
 
 
-def create_server(settings: Settings) -> MatcherServer:
-    """A bound, not yet started server over the store ``settings.store`` names."""
-    store = open_store(settings.store, prefix=settings.redis_prefix)
+def create_server(settings: Settings, tracing: Tracing | None = None) -> MatcherServer:
+    """A bound, not yet started server over the store ``settings.store`` names (``tracing``
+    overrides the one ``settings.tracing`` sets up; tests pass one with their exporter)."""
+    metrics = Metrics()
+    store: VolunteerStore = InstrumentedStore(
+        open_store(settings.store, prefix=settings.redis_prefix), metrics
+    )
     if settings.store == MEMORY_STORE:
         logger.warning(
             "registry is in memory: data is not kept across restarts "
             "(set MATCHER_STORE=redis://host:port/db to keep it)"
         )
+    tracing = tracing or setup_tracing(settings.tracing, settings.otlp_endpoint)
     try:
-        return _build(settings, store)
+        return _build(settings, store, metrics, tracing)
     except BaseException:
         store.close()
         raise
 
 
-def _build(settings: Settings, store: VolunteerStore) -> MatcherServer:
+def _build(
+    settings: Settings, store: VolunteerStore, metrics: Metrics, tracing: Tracing
+) -> MatcherServer:
     options = [
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
     ]
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="matcher"),
-        interceptors=[AccessLogInterceptor()],
+        interceptors=[AccessLogInterceptor(metrics, tracing)],
         options=options,
     )
     pool_view = PoolView(store)
-    match_servicer = MatchServicer(settings, pool_view)
+    match_servicer = MatchServicer(settings, pool_view, metrics, tracing)
     match_pb2_grpc.add_MatchServiceServicer_to_server(match_servicer, server)  # type: ignore[no-untyped-call]
     registry = VolunteerServicer(settings, pool_view)
     volunteers_pb2_grpc.add_VolunteerServiceServicer_to_server(registry, server)  # type: ignore[no-untyped-call]
@@ -118,7 +165,13 @@ def _build(settings: Settings, store: VolunteerStore) -> MatcherServer:
     for name in ("", SERVICE_NAME, VOLUNTEER_SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, VOLUNTEER_SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME),
+        (
+            SERVICE_NAME,
+            VOLUNTEER_SERVICE_NAME,
+            STATUS_SERVICE_NAME,
+            HEALTH_SERVICE_NAME,
+            reflection.SERVICE_NAME,
+        ),
         server,
     )
     port = server.add_insecure_port(bind_address(settings.host, settings.port))
@@ -131,7 +184,44 @@ def _build(settings: Settings, store: VolunteerStore) -> MatcherServer:
         settings.health_interval_seconds,
         on_reachable=pool_view.current,
     )
-    return MatcherServer(server, port, health_servicer, store, pool_view, probe)
+    app = MatcherServer(
+        server, port, health_servicer, store, pool_view, probe, metrics, tracing, settings, []
+    )
+    sources = StatusSources(
+        metrics=metrics,
+        started=time.time(),
+        store_description=store.description,
+        store_reachable=lambda: probe.reachable is True,
+        pool_state=lambda: pool_view.last,
+        view_checked_ms=lambda: pool_view.checked_ms,
+        metrics_port=lambda: app.metrics_port,
+    )
+    status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(sources), server)  # type: ignore[no-untyped-call]
+    _export_registry_gauges(metrics, pool_view, probe)
+    return app
+
+
+def _export_registry_gauges(metrics: Metrics, pool_view: PoolView, probe: StoreProbe) -> None:
+    """Registry size, version, freshness and store reachability, read at scrape time."""
+
+    def count(active: bool) -> float:
+        state = pool_view.last
+        if state is None:
+            return 0.0
+        chosen = int(state.active.sum())
+        return float(chosen if active else len(state.records) - chosen)
+
+    metrics.registry_volunteers.labels("active").set_function(lambda: count(True))
+    metrics.registry_volunteers.labels("inactive").set_function(lambda: count(False))
+    metrics.registry_version.set_function(
+        lambda: float(pool_view.last.version) if pool_view.last else 0.0
+    )
+    metrics.registry_refresh_age.set_function(
+        lambda: (
+            max(0.0, time.time() - pool_view.checked_ms / 1000.0) if pool_view.checked_ms else -1.0
+        )
+    )
+    metrics.store_up.set_function(lambda: 1.0 if probe.reachable else 0.0)
 
 
 def bind_address(host: str, port: int) -> str:
@@ -151,6 +241,8 @@ def serve(settings: Settings) -> None:
         settings.workers,
         app.store.description,
     )
+    if app.metrics_port:
+        logger.info("metrics at http://%s/metrics", bind_address(settings.host, app.metrics_port))
     drained: list[threading.Event] = []
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
