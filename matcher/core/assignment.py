@@ -42,6 +42,11 @@ def solve_sparse(n_rows: int, n_cols: int, row: I64, col: I64, weight: F64) -> I
     match = np.full(n_rows, -1, dtype=np.int64)
     if n_rows == 0:
         return match
+    if n_rows <= _PACK_ROWS:  # small: one call costs less than finding the components
+        graph = csr_array((weight, (row, col)), shape=(n_rows, n_cols))
+        rows, cols = min_weight_full_bipartite_matching(graph)
+        match[rows] = cols
+        return match
     label = _row_components(n_rows, n_cols, row, col)
     size = np.bincount(label)
     edge_label = label[row]

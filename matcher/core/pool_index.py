@@ -113,7 +113,7 @@ class PoolIndex:
             windows = windows[(self.window_mask[windows] & np.uint64(1 << skill)) != 0]
         if len(windows) == 0:
             return SkillTree(windows=windows, tree=None)
-        return SkillTree(windows=windows, tree=cKDTree(self.window_xyz[windows]))
+        return SkillTree(windows=windows, tree=_tree(self.window_xyz[windows]))
 
 
 def _bucket_seconds(start: I64, end: I64) -> int:
@@ -123,3 +123,9 @@ def _bucket_seconds(start: I64, end: I64) -> int:
     mean_length = float(np.mean(end - start))
     width = mean_length / max(_LISTINGS_PER_WINDOW - 1, 1)
     return max(_MIN_BUCKET_SECONDS, int(np.ceil(width)))
+
+
+def _tree(points: F64) -> cKDTree:
+    """A k-d tree built for speed of construction (trees are built lazily inside a Match):
+    unbalanced, uncompacted nodes build about twice as fast and query as fast here."""
+    return cKDTree(points, balanced_tree=False, compact_nodes=False)
