@@ -130,12 +130,19 @@ def test_find_within_includes_every_pair_below_max_cost(which: int, policy_name:
     rows = np.flatnonzero(rng.random(len(requests)) < 0.7).astype(np.int64)
     max_cost = ctx.static_min + rng.uniform(0.0, 12.0, len(rows))
     max_cost[rng.random(len(rows)) < 0.2] = np.inf
-    cands = find_within(ctx, rows, max_cost)
+    remote_k = np.full(len(requests), 3, dtype=np.int64)
+    cands = find_within(ctx, rows, max_cost, remote_k)
     check_candidates(requests, volunteers, policy, ref, rows, cands)
     got = pairs_of(cands)
     limit = dict(zip(rows.tolist(), max_cost.tolist(), strict=True))
+    for i in rows.tolist():  # a remote row keeps its remote_k cheapest (all when max_cost = inf)
+        if requests.remote[i]:
+            feasible = sum(1 for (r, _) in ref if r == i)
+            kept = sum(1 for (r, _) in got if r == i)
+            assert kept == (feasible if limit[i] == np.inf else min(3, feasible))
     for (i, w), p in ref.items():
-        below = i in limit and p.cost < limit[i] - COST_TOL
+        near = i in limit and not requests.remote[i]
+        below = near and p.cost < limit[i] - COST_TOL
         if below and reference_feasible(requests, volunteers, policy, i, w, slack_km=-EDGE_KM):
             assert (i, w) in got, (i, w, p, limit[i])
     exhaustive = dict(zip(cands.rows.tolist(), cands.exhaustive.tolist(), strict=True))

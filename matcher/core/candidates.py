@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.core.arrays import F64, I64, U8, Bool
+from matcher.core.exclusions import ExcludedPairs
 from matcher.core.model import Policy, RequestBatch
 from matcher.core.pool_index import PoolIndex, SkillTree
 from matcher.core.scoring import (
@@ -35,12 +36,20 @@ _KM_SLACK = 1e-9
 
 
 class SolveContext:
-    """Per-Match arrays shared by candidate generation and scoring."""
+    """Per-Match arrays shared by candidate generation and scoring. ``excluded`` pairs
+    (request, volunteer of the index's pool) are infeasible (see ``exclusions``)."""
 
-    def __init__(self, requests: RequestBatch, index: PoolIndex, policy: Policy) -> None:
+    def __init__(
+        self,
+        requests: RequestBatch,
+        index: PoolIndex,
+        policy: Policy,
+        excluded: ExcludedPairs | None = None,
+    ) -> None:
         self.requests = requests
         self.index = index
         self.policy = policy
+        self.excluded = excluded
         need_bits: U8 = mask_bits(requests.skill_mask)
         self.n_need: I64 = need_bits.sum(axis=1, dtype=np.int64)
         # Required skill columns per request, padded with N_SKILLS (a column of zeros in
@@ -99,6 +108,8 @@ class SolveContext:
         ok: Bool = (ix.window_mask[win] & need) == need
         ok &= ix.pool.window_start[win] <= r.start[req]
         ok &= ix.pool.window_end[win] >= r.end[req]
+        if self.excluded is not None and len(self.excluded):
+            ok &= self.excluded.allowed(req, ix.window_owner[win])
         return ok
 
     def within_reach(self, req: I64, win: I64, distance_km: F64) -> Bool:
@@ -157,21 +168,26 @@ def find_nearest(ctx: SolveContext, rows: I64, k: int) -> Candidates:
     """First-round candidates: each request's ``k`` nearest windows (for a remote request,
     its ``k`` cheapest feasible windows), filtered by the hard constraints."""
     remote = ctx.requests.remote[rows]
-    parts = [_remote(ctx, rows[remote], np.full(int(remote.sum()), np.inf), k)]
+    n_remote = int(remote.sum())
+    parts = [_remote(ctx, rows[remote], np.full(n_remote, np.inf), np.full(n_remote, k))]
     near = [_near_k(ctx, members, tree, k) for members, tree in ctx.trees(rows[~remote])]
     return _concat([*parts, _filtered(ctx, _concat(near))])
 
 
-def find_within(ctx: SolveContext, rows: I64, max_cost: F64) -> Candidates:
+def find_within(ctx: SolveContext, rows: I64, max_cost: F64, remote_k: I64) -> Candidates:
     """Every feasible pair of ``rows[i]`` that may cost less than ``max_cost[i]``.
 
     For a request with a location, a pair costs at least ``distance_weight * km +
     static_min``, so searching the ball of radius ``(max_cost - static_min) /
-    distance_weight`` (capped at the request's radius) finds all of them. ``inf`` asks for
-    every feasible pair.
+    distance_weight`` (capped at the request's radius) finds all of them. A remote request
+    instead gets its ``remote_k[i]`` cheapest feasible pairs (every volunteer of a skill may
+    cost about the same, so "all below a cost" can be most of the pool; the caller widens
+    ``remote_k`` while the certificate fails). ``inf`` asks for every feasible pair.
     """
     remote = ctx.requests.remote[rows]
-    parts = [_remote(ctx, rows[remote], max_cost[remote], 0)]
+    remote_rows = rows[remote]
+    k = np.where(np.isinf(max_cost[remote]), 0, remote_k[remote_rows])
+    parts = [_remote(ctx, remote_rows, max_cost[remote], k)]
     near_rows, near_cost = rows[~remote], max_cost[~remote]
     weight = ctx.policy.distance_weight
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -239,12 +255,12 @@ def _near_ball(ctx: SolveContext, rows: I64, skill_tree: SkillTree, reach_km: F6
     return Candidates(req, skill_tree.windows[flat], np.zeros(0), rows, exhaustive, lower)
 
 
-def _remote(ctx: SolveContext, rows: I64, max_cost: F64, k: int) -> Candidates:
+def _remote(ctx: SolveContext, rows: I64, max_cost: F64, ks: I64) -> Candidates:
     """Remote requests: distance does not matter. Windows are scanned cheapest-static-cost
     first (a pair costs at least its volunteer's static cost), keeping the ``k`` cheapest
     feasible pairs (``k`` > 0) or every pair cheaper than ``max_cost``."""
     parts: list[Candidates] = []
-    for row, limit in zip(rows.tolist(), max_cost.tolist(), strict=True):
+    for row, limit, k in zip(rows.tolist(), max_cost.tolist(), ks.tolist(), strict=True):
         windows, static = ctx.by_static_cost(row)
         n = len(windows)
         scan = n if k <= 0 else min(n, 16 * k)

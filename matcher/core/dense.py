@@ -15,6 +15,7 @@ from scipy.optimize import linear_sum_assignment
 
 from matcher.core.arrays import I64
 from matcher.core.candidates import SolveContext
+from matcher.core.exclusions import ExcludedPairs
 from matcher.core.model import Policy, RequestBatch
 from matcher.core.pool_index import PoolIndex
 from matcher.core.scoring import haversine_km
@@ -30,9 +31,14 @@ class DenseSolution:
     total_cost: float
 
 
-def dense_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> DenseSolution:
-    """Solve the batch on the dense slots x windows matrix."""
-    ctx = SolveContext(requests, index, policy)
+def dense_match(
+    requests: RequestBatch,
+    index: PoolIndex,
+    policy: Policy,
+    excluded: ExcludedPairs | None = None,
+) -> DenseSolution:
+    """Solve the batch on the dense slots x windows matrix (``excluded`` pairs forbidden)."""
+    ctx = SolveContext(requests, index, policy, excluded)
     slots = requests.slots.astype(np.int64)
     request_of = np.repeat(np.arange(len(requests), dtype=np.int64), slots)
     n_rows, n_win = len(request_of), index.pool.n_windows

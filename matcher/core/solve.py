@@ -25,6 +25,7 @@ import numpy as np
 from matcher.core.arrays import F64, I64, Bool
 from matcher.core.assignment import column_duals, row_duals, solve_sparse
 from matcher.core.candidates import SolveContext, find_nearest, find_within
+from matcher.core.exclusions import ExcludedPairs
 from matcher.core.model import MatchResult, Policy, RequestBatch, SolveStats
 from matcher.core.pool_index import PoolIndex
 from matcher.core.reasons import diagnose
@@ -32,6 +33,9 @@ from matcher.core.scoring import haversine_km
 
 INITIAL_K = 32  # nearest windows searched per request in the first round
 _NOISE_ULPS = 64
+GROWTH = 4  # a remote request failing the certificate keeps 4x more cheapest pairs
+ADD_PER_SLOT, ADD_BASE = 4, 4  # violated pairs a request may add to the graph per round
+UNCAPPED_AFTER_ROUND = 8  # from this round on, every violated parked pair is added
 EXHAUSTIVE_AFTER_ROUND = 6  # from this round on, a failing request gets every feasible pair
 
 
@@ -74,21 +78,45 @@ class _Prices:
     window: F64  # v per window of the pool (0 for windows not in the graph)
     tol: float
 
+    def reduced(self, pairs: _Pairs) -> F64:
+        """Reduced cost of each pair; below ``-tol`` the pair could improve the optimum."""
+        out: F64 = pairs.cost - (self.request[pairs.request] + self.window[pairs.window])
+        return out
+
     def violated(self, pairs: _Pairs) -> Bool:
-        limit = self.request[pairs.request] + self.window[pairs.window]
-        out: Bool = pairs.cost < limit - self.tol
+        out: Bool = self.reduced(pairs) < -self.tol
+        return out
+
+    def most_violated(self, pairs: _Pairs, cap: I64) -> Bool:
+        """The violated pairs with the lowest reduced costs, at most ``cap[r]`` per request:
+        many equally cheap volunteers (ties are common) need not all enter the graph, one
+        free one is enough to move the optimum; the rest stay parked and are re-priced."""
+        reduced = self.reduced(pairs)
+        hot = np.flatnonzero(reduced < -self.tol)
+        order = hot[np.lexsort((reduced[hot], pairs.request[hot]))]
+        req = pairs.request[order]
+        rank = np.arange(len(order)) - np.searchsorted(req, req, side="left")
+        out = np.zeros(len(pairs.request), dtype=np.bool_)
+        out[order[rank < cap[req]]] = True
         return out
 
 
-def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> MatchResult:
-    """The optimal assignment of ``requests`` to the windows of ``index``'s pool.
+def solve_match(
+    requests: RequestBatch,
+    index: PoolIndex,
+    policy: Policy,
+    *,
+    excluded: ExcludedPairs | None = None,
+) -> MatchResult:
+    """The optimal assignment of ``requests`` to the windows of ``index``'s pool, never
+    using an ``excluded`` (request, volunteer) pair.
 
     Pairs found by a search but priced out by the current duals are *parked* rather than
     added to the graph (column generation): each round re-prices them and adds only those
     that could improve the optimum, so the solver works on a much smaller graph.
     """
     started = time.perf_counter()
-    ctx = SolveContext(requests, index, policy)
+    ctx = SolveContext(requests, index, policy, excluded)
     n, n_windows = len(requests), index.pool.n_windows
     exhaustive = np.zeros(n, dtype=np.bool_)
     lower = np.zeros(n)
@@ -97,6 +125,8 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
     pending = np.arange(n, dtype=np.int64)
     reach = np.full(n, np.inf)
     prices: _Prices | None = None
+    remote_k = np.full(n, INITIAL_K, dtype=np.int64)  # cheapest pairs kept, remote requests
+    add_cap = ADD_PER_SLOT * requests.slots.astype(np.int64) + ADD_BASE
     timer = {"candidates": 0.0, "scoring": 0.0, "solve": 0.0}
     rounds = 0
     while True:
@@ -105,7 +135,8 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
         if rounds == 1:
             fresh = find_nearest(ctx, pending, INITIAL_K)
         else:
-            fresh = find_within(ctx, pending, reach[pending])
+            remote_k[pending] *= GROWTH
+            fresh = find_within(ctx, pending, reach[pending], remote_k)
         exhaustive[fresh.rows] |= fresh.exhaustive
         lower[fresh.rows] = np.maximum(lower[fresh.rows], fresh.lower_bound)
         t2 = time.perf_counter()
@@ -120,9 +151,12 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
         if prices is None:
             graph.add(found)
         else:
-            hot = prices.violated(found)
+            hot = prices.most_violated(found, add_cap)
             graph.add(found.take(hot))
             parked.add(found.take(~hot))
+        dominated = _dominated_private(graph, rows.slots, n_windows)
+        parked.add(graph.take(dominated))
+        graph = graph.take(~dominated)
         t3 = time.perf_counter()
         match, prices = rows.solve(
             graph, n_windows, need_prices=bool(len(parked.request)) or not exhaustive.all()
@@ -134,12 +168,16 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
             failing = ~exhaustive if rows.certificate_failed else np.zeros(n, dtype=np.bool_)
             reach = np.where(failing, np.inf, np.nan)
         else:
-            hot = prices.violated(parked)
+            if rounds < UNCAPPED_AFTER_ROUND:
+                hot = prices.most_violated(parked, add_cap)
+            else:
+                hot = prices.violated(parked)
             moved = bool(hot.any())
             graph.add(parked.take(hot))
             parked = parked.take(~hot)
             failing = ~exhaustive & (prices.request > lower + prices.tol)
-            reach = np.where(failing, prices.request + prices.tol, np.nan)
+            # Left-out pairs costing at least u - tol cannot improve the optimum (v <= 0).
+            reach = np.where(failing, prices.request - prices.tol, np.nan)
         if rounds + 1 >= EXHAUSTIVE_AFTER_ROUND:
             reach = np.where(np.isnan(reach), np.nan, np.inf)
         pending = np.flatnonzero(~np.isnan(reach))
@@ -158,6 +196,25 @@ def solve_match(requests: RequestBatch, index: PoolIndex, policy: Policy) -> Mat
         total_ms=(time.perf_counter() - started) * 1e3,
     )
     return _result(ctx, rows, graph, match, stats)
+
+
+def _dominated_private(graph: _Pairs, slots: I64, n_windows: int) -> Bool:
+    """Pairs no optimum needs: a window that only one request can use is worth keeping only
+    among that request's ``slots`` cheapest such windows (the rows of one request are
+    interchangeable, and nobody else competes for these windows).
+
+    Dropping them is exact and the certificate stays whole: at the optimum each dropped pair
+    costs at least a kept private pair of the same request, whose dual bounds the row's.
+    They are parked, so pricing re-checks them every round anyway.
+    """
+    users = np.bincount(graph.window, minlength=n_windows)
+    private = np.flatnonzero(users[graph.window] == 1)
+    order = private[np.lexsort((graph.cost[private], graph.request[private]))]
+    req = graph.request[order]
+    rank = np.arange(len(order)) - np.searchsorted(req, req, side="left")
+    out = np.zeros(len(graph.request), dtype=np.bool_)
+    out[order[rank >= slots[req]]] = True
+    return out
 
 
 class _SlotRows:
