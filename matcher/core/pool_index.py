@@ -6,7 +6,7 @@ windows when it asks for none), restricted to the windows that overlap the time 
 the request's start: every window that contains the request's window contains its start,
 so it is in that bucket. The skill and time filters then reject few of the points a tree
 returns. Buckets are ``bucket_seconds`` wide, chosen per pool so that a window is listed
-in about four buckets on average. Trees are built lazily, once per key, and shared by
+in about two buckets on average. Trees are built lazily, once per key, and shared by
 every Match that uses the same index (the registered pool keeps one index until the pool
 changes).
 """
@@ -27,7 +27,7 @@ from matcher.core.skills import N_SKILLS
 ALL_SKILLS = -1  # skill key for requests that ask for no particular skill
 ANY_TIME = -(2**62)  # bucket key for a tree over every window, whatever its time
 _MIN_BUCKET_SECONDS = 3600
-_LISTINGS_PER_WINDOW = 4
+_LISTINGS_PER_WINDOW = 2
 
 
 @dataclass(frozen=True)
