@@ -1,7 +1,8 @@
 """The ``matcher`` command: ``matcher serve`` runs the gRPC server, ``matcher demo`` runs a
 seeded synthetic day for Gonghe County through it and prints a report, ``matcher import
-volunteers FILE`` loads a volunteer file into a running server's registry, and ``matcher
-status`` prints a running server's health, registry and counters.
+volunteers FILE`` loads a volunteer file into a running server's registry, ``matcher
+status`` prints a running server's health, registry and counters, and ``matcher simulate``
+runs a seeded day of orders, offers, services, ratings and the time bank.
 
 Logging handlers are configured here and only here.
 """
@@ -46,7 +47,25 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--requests", type=int, default=400, help="requests in the day")
     demo.add_argument("--volunteers", type=int, default=3000, help="volunteers in the pool")
     _add_import(sub)
+    _add_simulate(sub)
+    from gateway.__main__ import add_gateway_parser
+
+    add_gateway_parser(sub)
     return parser
+
+
+def _add_simulate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    day = sub.add_parser(
+        "simulate", help="a seeded day at the centre: orders, rounds, offers, ratings, hours"
+    )
+    day.add_argument("--seed", type=int, default=20221, help="random seed (default 20221)")
+    day.add_argument("--orders", type=int, default=300, help="orders in the day (default 300)")
+    day.add_argument("--volunteers", type=int, default=1500, help="volunteers (default 1500)")
+    day.add_argument(
+        "--window-minutes", type=float, default=5.0, help="batch window of rounds (default 5)"
+    )
+    day.add_argument("--accept", type=float, default=0.7, help="chance to accept (default 0.7)")
+    day.add_argument("--decline", type=float, default=0.2, help="chance to decline (default 0.2)")
 
 
 def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -108,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "import":
         return _import_volunteers(args, settings)
+    if args.command == "simulate":
+        return _simulate(args)
+    if args.command == "gateway":
+        from gateway.__main__ import run_gateway
+
+        return run_gateway(args)
     from matcher.demo import run_demo
 
     if args.requests < 1 or args.volunteers < 1:
@@ -115,6 +140,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.getLogger().setLevel(logging.ERROR)  # the report is the output
     run_demo(args.seed, args.requests, args.volunteers)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from matcher.simulate import DayConfig, run_simulation
+
+    chances_ok = min(args.accept, args.decline) >= 0 and args.accept + args.decline <= 1
+    if args.orders < 1 or args.volunteers < 1 or not args.window_minutes > 0 or not chances_ok:
+        print(
+            "matcher simulate: --orders and --volunteers must be at least 1, --window-minutes "
+            "> 0, and --accept + --decline at most 1",
+            file=sys.stderr,
+        )
+        return 2
+    logging.getLogger().setLevel(logging.ERROR)  # the report is the output
+    config = DayConfig(
+        seed=args.seed,
+        orders=args.orders,
+        volunteers=args.volunteers,
+        window_minutes=args.window_minutes,
+        accept=args.accept,
+        decline=args.decline,
+    )
+    run_simulation(config)
     return 0
 
 

@@ -27,6 +27,9 @@ MATCHER_LOG_FORMAT                  text        ``text`` (human) or ``json`` (on
 MATCHER_TRACING                     off         ``off``, ``console`` or ``otlp``
 MATCHER_OTLP_ENDPOINT               http://127.0.0.1:4318/v1/traces
                                                 OTLP/HTTP traces endpoint (``otlp`` mode)
+MATCHER_DISPATCH_WINDOW_SECONDS     30          batch window of dispatch rounds; 0: rounds only
+                                                on demand (urgent orders dispatch at once)
+MATCHER_OFFER_TTL_SECONDS           300         how long a volunteer has to answer an offer
 =================================== =========== ================================================
 """
 
@@ -79,6 +82,8 @@ class Settings:
     log_format: str = "text"
     tracing: str = "off"
     otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    dispatch_window_seconds: float = 30.0
+    offer_ttl_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -124,6 +129,19 @@ class Settings:
             self.otlp_endpoint.startswith(("http://", "https://")),
             "otlp_endpoint",
             "must be an http:// or https:// URL",
+        )
+        _check(
+            math.isfinite(self.dispatch_window_seconds)
+            and (
+                self.dispatch_window_seconds == 0 or 0.05 <= self.dispatch_window_seconds <= 86_400
+            ),
+            "dispatch_window_seconds",
+            "must be 0 (on demand only) or a number in [0.05, 86400]",
+        )
+        _check(
+            math.isfinite(self.offer_ttl_seconds) and 1 <= self.offer_ttl_seconds <= 86_400,
+            "offer_ttl_seconds",
+            "must be a number in [1, 86400]",
         )
 
     @classmethod

@@ -6,6 +6,10 @@
     ├── ValidationError               bad input; carries FieldViolation(field, description)s
     ├── NotFoundError                 a named thing (order, volunteer) does not exist
     ├── ConflictError                 the thing is in the wrong state for the operation
+    │   ├── StaleOrderError           an order changed since it was read (retried inside)
+    │   ├── HoldConflictError         a volunteer's time is already held (no double booking)
+    │   ├── InsufficientBalanceError  a redemption exceeds the time-bank balance
+    │   └── OfferExpiredError         an offer was answered after its deadline
     ├── InfeasibleError               the input is valid but admits no solution
     ├── LimitExceededError            a configured limit is exceeded; names the limit
     └── StoreUnavailableError         the backing store cannot be reached
@@ -13,9 +17,10 @@
     ConfigError (ValueError)          invalid MATCHER_* setting, raised at start-up only
                                       (lives in ``matcher.config``)
 
-These errors are transport-neutral: ``matcher.grpc_errors`` is the one place that maps them
-to gRPC status codes. Messages must never carry residents' or volunteers' personal data
-(names, addresses, coordinates); ids and field paths are fine.
+The four ``ConflictError`` kinds live with the order lifecycle (``matcher.orders.store`` and
+``matcher.orders.lifecycle``). These errors are transport-neutral: ``matcher.grpc_errors`` is
+the one place that maps them to gRPC status codes. Messages must never carry residents' or
+volunteers' personal data (names, addresses, coordinates); ids and field paths are fine.
 """
 
 from __future__ import annotations

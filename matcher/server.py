@@ -9,7 +9,8 @@ Health: ``""`` and ``matcher.v1.MatchService`` are SERVING while the process ser
 Match needs no store). ``matcher.v1.VolunteerService`` follows the store (``StoreProbe``): it
 is NOT_SERVING while the store is unreachable. Pool Matches need the store too, so a client
 that matches against the pool should watch VolunteerService; those calls fail with
-UNAVAILABLE meanwhile.
+UNAVAILABLE meanwhile. The order lifecycle's services (``order_services``: OrderService,
+DispatchService, OfferService, TimeBankService) follow the store the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
 from types import FrameType
@@ -30,6 +32,8 @@ from matcher.config import MEMORY_STORE, Settings
 from matcher.interceptors import AccessLogInterceptor
 from matcher.match_service import MatchServicer
 from matcher.metrics import Metrics, MetricsEndpoint, serve_metrics
+from matcher.order_services import SERVICE_NAMES as ORDER_SERVICE_NAMES
+from matcher.order_services import OrderServices, add_order_services
 from matcher.pool_view import PoolView
 from matcher.registry_service import VolunteerServicer
 from matcher.status_service import StatusServicer, StatusSources
@@ -70,6 +74,7 @@ class MatcherServer:
     tracing: Tracing
     settings: Settings
     endpoint: list[MetricsEndpoint]  # the /metrics endpoint once started (0 or 1 entries)
+    orders: OrderServices | None = None  # the order lifecycle (orders, dispatch, time bank)
 
     @property
     def metrics_port(self) -> int:
@@ -81,6 +86,8 @@ class MatcherServer:
         port that cannot be bound is logged as an error; the gRPC service still starts."""
         self.server.start()
         self.probe.start()
+        if self.orders is not None:
+            self.orders.start()
         if self.settings.metrics_port >= 0:
             try:
                 self.endpoint.append(
@@ -94,6 +101,8 @@ class MatcherServer:
                 )
 
     def _close(self) -> None:
+        if self.orders is not None:
+            self.orders.stop()
         self.probe.stop()
         for endpoint in self.endpoint:
             endpoint.stop()
@@ -106,6 +115,8 @@ class MatcherServer:
         ``grace`` seconds, then stop probing and close the store. Returns the event set once
         all of that is done."""
         self.health.enter_graceful_shutdown()
+        if self.orders is not None:
+            self.orders.dispatcher.stop()  # no new rounds; offer streams end
         stopped: threading.Event = self.server.stop(grace)
         done = threading.Event()
 
@@ -123,9 +134,15 @@ class MatcherServer:
         self._close()
 
 
-def create_server(settings: Settings, tracing: Tracing | None = None) -> MatcherServer:
+def create_server(
+    settings: Settings,
+    tracing: Tracing | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> MatcherServer:
     """A bound, not yet started server over the store ``settings.store`` names (``tracing``
-    overrides the one ``settings.tracing`` sets up; tests pass one with their exporter)."""
+    overrides the one ``settings.tracing`` sets up; tests pass one with their exporter;
+    ``clock`` is the order lifecycle's time, which tests and ``matcher simulate`` move)."""
     metrics = Metrics()
     store: VolunteerStore = InstrumentedStore(
         open_store(settings.store, prefix=settings.redis_prefix), metrics
@@ -137,14 +154,18 @@ def create_server(settings: Settings, tracing: Tracing | None = None) -> Matcher
         )
     tracing = tracing or setup_tracing(settings.tracing, settings.otlp_endpoint)
     try:
-        return _build(settings, store, metrics, tracing)
+        return _build(settings, store, metrics, tracing, clock)
     except BaseException:
         store.close()
         raise
 
 
 def _build(
-    settings: Settings, store: VolunteerStore, metrics: Metrics, tracing: Tracing
+    settings: Settings,
+    store: VolunteerStore,
+    metrics: Metrics,
+    tracing: Tracing,
+    clock: Callable[[], float] = time.time,
 ) -> MatcherServer:
     options = [
         ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -160,15 +181,17 @@ def _build(
     match_pb2_grpc.add_MatchServiceServicer_to_server(match_servicer, server)  # type: ignore[no-untyped-call]
     registry = VolunteerServicer(settings, pool_view)
     volunteers_pb2_grpc.add_VolunteerServiceServicer_to_server(registry, server)  # type: ignore[no-untyped-call]
+    orders = add_order_services(server, settings, pool_view, clock)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE_NAME, VOLUNTEER_SERVICE_NAME):
+    for name in ("", SERVICE_NAME, VOLUNTEER_SERVICE_NAME, *ORDER_SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         (
             SERVICE_NAME,
             VOLUNTEER_SERVICE_NAME,
             STATUS_SERVICE_NAME,
+            *ORDER_SERVICE_NAMES,
             HEALTH_SERVICE_NAME,
             reflection.SERVICE_NAME,
         ),
@@ -180,12 +203,22 @@ def _build(
     probe = StoreProbe(
         store,
         health_servicer,
-        [VOLUNTEER_SERVICE_NAME],
+        [VOLUNTEER_SERVICE_NAME, *ORDER_SERVICE_NAMES],
         settings.health_interval_seconds,
         on_reachable=pool_view.current,
     )
     app = MatcherServer(
-        server, port, health_servicer, store, pool_view, probe, metrics, tracing, settings, []
+        server,
+        port,
+        health_servicer,
+        store,
+        pool_view,
+        probe,
+        metrics,
+        tracing,
+        settings,
+        [],
+        orders,
     )
     sources = StatusSources(
         metrics=metrics,

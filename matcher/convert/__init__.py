@@ -14,6 +14,8 @@ module              converts
 ``match_in``        ``MatchRequest`` -> requests, policy and inline pool or pool selector
 ``match_out``       requests, pools and the ``MatchResult`` -> messages
 ``volunteers``      the registry: upserts -> ``VolunteerRecord``, records -> messages, filters
+``orders``          the order services: submissions, transitions, rounds, orders and offers
+``timebank``        the time bank: redemptions, statements, balances, branch figures
 =================== ==========================================================================
 
 Speed: each repeated field is read in one Python pass into plain lists (with upb every field

@@ -1,0 +1,105 @@
+"""Gateway settings: every default in one place, read once from MATCHER_GATEWAY_* variables.
+
+``GatewaySettings.from_env(os.environ)`` at the entry point (tests pass a plain dict); the
+command-line flags of ``python -m gateway`` / ``matcher gateway`` override them. Invalid values
+raise ``matcher.config.ConfigError`` naming the variable, so a bad deployment fails at start-up.
+
+======================================== ================ =========================================
+variable                                 default          meaning
+======================================== ================ =========================================
+MATCHER_GATEWAY_GRPC_TARGET              127.0.0.1:50051  the gRPC server the gateway calls
+MATCHER_GATEWAY_HOST                     127.0.0.1        address the HTTP server binds
+MATCHER_GATEWAY_PORT                     8080             HTTP port; 0 picks a free one
+MATCHER_GATEWAY_MAX_BODY_BYTES           67108864         largest request body (64 MiB); more is 413
+MATCHER_GATEWAY_DEFAULT_TIMEOUT_SECONDS  30               deadline of a unary call without
+                                                          a ``grpc-timeout`` header
+MATCHER_GATEWAY_MAX_TIMEOUT_SECONDS      300              cap on any deadline a client asks for
+MATCHER_GATEWAY_MAX_MESSAGE_BYTES        268435456        largest gRPC response accepted (256 MiB,
+                                                          the server's default limit)
+======================================== ================ =========================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from matcher.config import ConfigError
+
+PREFIX = "MATCHER_GATEWAY_"
+_INT32_MAX = 2**31 - 1
+
+
+def env_name(field_name: str) -> str:
+    """The variable of a field (``max_body_bytes`` -> ``MATCHER_GATEWAY_MAX_BODY_BYTES``)."""
+    return PREFIX + field_name.upper()
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything the gateway can be configured with; validated on construction."""
+
+    grpc_target: str = "127.0.0.1:50051"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 64 * 1024 * 1024
+    default_timeout_seconds: float = 30.0
+    max_timeout_seconds: float = 300.0
+    max_message_bytes: int = 256 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        _check(self.grpc_target.strip() != "", "grpc_target", "must not be empty (HOST:PORT)")
+        _check(self.host.strip() != "", "host", "must not be empty")
+        _check(0 <= self.port <= 65_535, "port", "must be in [0, 65535]")
+        _check(1 <= self.max_body_bytes <= _INT32_MAX, "max_body_bytes", "must be >= 1")
+        for name in ("default_timeout_seconds", "max_timeout_seconds"):
+            value = getattr(self, name)
+            _check(math.isfinite(value) and value > 0, name, "must be a finite number > 0")
+        _check(
+            self.default_timeout_seconds <= self.max_timeout_seconds,
+            "default_timeout_seconds",
+            f"must be at most {env_name('max_timeout_seconds')}",
+        )
+        _check(
+            1024 <= self.max_message_bytes <= _INT32_MAX,
+            "max_message_bytes",
+            f"must be in [1024, {_INT32_MAX}]",
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:
+        """Settings from the MATCHER_GATEWAY_* entries of ``environ``; absent ones keep their
+        default."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(env_name(f.name))
+            if raw is not None:
+                values[f.name] = _parse(f.name, raw.strip(), str(f.type))
+        return cls(**values)
+
+    def with_overrides(self, **changes: Any) -> GatewaySettings:
+        """A copy with some fields replaced (for flags); ``None`` values are ignored."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ConfigError(f"unknown gateway setting(s): {', '.join(unknown)}")
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _parse(name: str, raw: str, kind: str) -> object:
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        expected = "an integer" if kind == "int" else "a number"
+        raise ConfigError(f"{env_name(name)}={raw!r}: expected {expected}") from None
+    return raw
+
+
+def _check(ok: bool, name: str, problem: str) -> None:
+    if not ok:
+        raise ConfigError(f"{env_name(name)} {problem}")

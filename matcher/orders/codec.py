@@ -1,0 +1,165 @@
+"""Orders, holds and ledger entries as compact JSON (the values the Redis store keeps).
+
+Enums are stored by value; an order's text starts with ``{"ver":<version>,`` so the Redis
+scripts can compare versions with one pattern match, without decoding the order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from matcher.core.model import Urgency
+from matcher.orders.model import (
+    Actor,
+    EntryKind,
+    Event,
+    HistoryEvent,
+    Hold,
+    LedgerEntry,
+    Offer,
+    OfferState,
+    Order,
+    OrderState,
+    Resident,
+    ServiceSpec,
+)
+
+
+def _dumps(data: object) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def encode_order(order: Order) -> str:
+    """The stored text of ``order`` (version first)."""
+    s = order.spec
+    data = {
+        "ver": order.version,
+        "id": order.order_id,
+        "b": order.branch_id,
+        "r": [order.resident.resident_id, order.resident.contact],
+        "s": [
+            list(s.skills),
+            s.lat,
+            s.lon,
+            s.start,
+            s.end,
+            int(s.urgency),
+            s.volunteers_needed,
+            s.remote,
+            s.max_distance_km,
+        ],
+        "fp": order.fingerprint,
+        "st": int(order.state),
+        "o": [_offer(o) for o in order.offers],
+        "h": [_event(e) for e in order.history],
+        "m": order.minutes_served,
+        "k": order.stars,
+        "c": order.comment,
+        "t": [order.created_ms, order.updated_ms],
+    }
+    return _dumps(data)
+
+
+def decode_order(text: str | bytes) -> Order:
+    """The order stored as ``text``."""
+    d: dict[str, Any] = json.loads(text)
+    skills, lat, lon, start, end, urgency, needed, remote, max_km = d["s"]
+    return Order(
+        order_id=d["id"],
+        branch_id=d["b"],
+        resident=Resident(d["r"][0], d["r"][1]),
+        spec=ServiceSpec(
+            tuple(skills), lat, lon, start, end, Urgency(urgency), needed, remote, max_km
+        ),
+        fingerprint=d["fp"],
+        state=OrderState(d["st"]),
+        offers=tuple(_read_offer(o) for o in d["o"]),
+        history=tuple(_read_event(e) for e in d["h"]),
+        minutes_served=d["m"],
+        stars=d["k"],
+        comment=d["c"],
+        version=d["ver"],
+        created_ms=d["t"][0],
+        updated_ms=d["t"][1],
+    )
+
+
+def _offer(o: Offer) -> list[Any]:
+    return [
+        o.offer_id,
+        o.volunteer_id,
+        int(o.state),
+        o.created_ms,
+        o.deadline_ms,
+        o.window_start,
+        o.window_end,
+        o.distance_km,
+        o.decided_ms,
+    ]
+
+
+def _read_offer(raw: list[Any]) -> Offer:
+    oid, vid, state, created, deadline, ws, we, km, decided = raw
+    return Offer(oid, vid, OfferState(state), created, deadline, ws, we, km, decided)
+
+
+def _event(e: HistoryEvent) -> list[Any]:
+    start = int(e.from_state) if e.from_state is not None else 0
+    return [
+        e.at_ms,
+        e.event.value,
+        start,
+        int(e.to_state),
+        int(e.actor),
+        e.volunteer_id,
+        e.offer_id,
+        e.detail,
+    ]
+
+
+def _read_event(raw: list[Any]) -> HistoryEvent:
+    at, event, start, to, actor, vid, oid, detail = raw
+    return HistoryEvent(
+        at,
+        Event(event),
+        OrderState(start) if start else None,
+        OrderState(to),
+        Actor(actor),
+        vid,
+        oid,
+        detail,
+    )
+
+
+def encode_hold(hold: Hold) -> str:
+    """A hold's value in its volunteer's hash: ``start end deadline_ms``."""
+    return f"{hold.start} {hold.end} {hold.deadline_ms}"
+
+
+def decode_hold(volunteer_id: str, hold_id: str, text: str) -> Hold:
+    start, end, deadline = (int(x) for x in text.split())
+    return Hold(volunteer_id, hold_id, start, end, deadline)
+
+
+def encode_entry_fields(entry: LedgerEntry) -> str:
+    """A ledger entry as JSON without its sequence (the store numbers entries)."""
+    return _dumps(
+        [
+            entry.txn_id,
+            int(entry.kind),
+            entry.account,
+            entry.minutes,
+            entry.branch_id,
+            entry.at_ms,
+            entry.order_id,
+            entry.reason,
+        ]
+    )
+
+
+def decode_entry(sequence: int, text: str | bytes) -> LedgerEntry:
+    txn, kind, account, minutes, branch, at, order_id, reason = json.loads(text)
+    return LedgerEntry(
+        sequence, txn, EntryKind(kind), account, minutes, branch, at, order_id, reason
+    )

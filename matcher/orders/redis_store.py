@@ -1,0 +1,315 @@
+"""``RedisOrderStore``: the ``OrderStore`` several dispatcher processes share.
+
+Data model (``<p>`` is the key prefix, shared with the volunteer registry):
+
+================================ ======== ==================================================
+key                              type     value
+================================ ======== ==================================================
+``<p>:order:<id>``               string   the order as JSON (``codec``), version first
+``<p>:orders:<state>``           zset     ids of the orders in that state, scored by
+                                          creation time (ms)
+``<p>:hold:<volunteer>``         hash     hold (offer) id -> ``start end deadline_ms``
+``<p>:held``                     set      volunteers with at least one hold
+``<p>:offered:<volunteer>``      zset     ids of the orders ever offered to the volunteer,
+                                          scored by the first offer's time
+``<p>:ledger``                   list     every ledger entry (JSON); entry n is item n - 1
+``<p>:ledger:<account>``         list     the account's entries, ``<sequence> <JSON>``
+``<p>:bank:balance``             hash     account -> balance in minutes
+``<p>:bank:posted``              set      transaction ids already posted
+``<p>:bank:branches``            hash     ``<branch>\\t<earned|redeemed|orders>`` -> total
+================================ ======== ==================================================
+
+Every write is one Lua script (``redis_scripts``): an order write, its holds and its ledger
+transaction happen together or not at all, on whichever process runs it. Deadlines are
+compared with the ``now_ms`` the caller passes (the dispatcher's clock), not Redis' clock,
+so a simulated day and the tests control time. The scripts touch several volunteers' and
+accounts' keys, so the store needs one Redis node (or a primary with replicas), not a
+Redis Cluster. Connection failures become ``StoreUnavailableError`` in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import redis
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from matcher.errors import NotFoundError, StoreUnavailableError
+from matcher.orders import codec, redis_scripts
+from matcher.orders.model import (
+    NO_HOLD_CHANGES,
+    BranchFigures,
+    Hold,
+    HoldChanges,
+    LedgerEntry,
+    Order,
+    OrderState,
+    Transaction,
+)
+from matcher.orders.store import (
+    HoldConflictError,
+    InsufficientBalanceError,
+    StaleOrderError,
+    moved_minutes,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)
+
+
+def _translate_errors(
+    method: Callable[Concatenate[RedisOrderStore, P], T],
+) -> Callable[Concatenate[RedisOrderStore, P], T]:
+    """The one place where Redis connection failures become ``StoreUnavailableError``."""
+
+    @functools.wraps(method)
+    def wrapper(self: RedisOrderStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailableError(f"Redis for orders is unreachable: {exc}") from exc
+
+    return wrapper
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisOrderStore:
+    """Orders, holds and the ledger in Redis (see the module docstring for the keys)."""
+
+    def __init__(
+        self, client_or_url: redis.Redis | str, prefix: str = "matcher", *, timeout: float = 2.0
+    ) -> None:
+        self._owns_client = isinstance(client_or_url, str)
+        if isinstance(client_or_url, str):
+            client_or_url = redis.Redis.from_url(
+                client_or_url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                health_check_interval=10,
+            )
+        self._redis = client_or_url
+        self._p = prefix
+        self._create = client_or_url.register_script(redis_scripts.CREATE)
+        self._commit = client_or_url.register_script(redis_scripts.COMMIT)
+        self._post_script = client_or_url.register_script(redis_scripts.POST)
+        kwargs = client_or_url.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host', 'localhost')}:{kwargs.get('port')}"
+        self._description = f"redis {where}/{kwargs.get('db', 0)} prefix={prefix}"
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    def _order_key(self, order_id: str) -> str:
+        return f"{self._p}:order:{order_id}"
+
+    def _state_key(self, state: OrderState) -> str:
+        return f"{self._p}:orders:{state.name.lower()}"
+
+    def _ledger_keys(self) -> list[str]:
+        p = self._p
+        return [f"{p}:bank:balance", f"{p}:bank:posted", f"{p}:ledger", f"{p}:bank:branches"]
+
+    @_translate_errors
+    def create(self, order: Order) -> tuple[Order, bool]:
+        stored = _at_version(order, 1)
+        keys = [self._order_key(order.order_id), self._state_key(order.state)]
+        reply = self._create(
+            keys=keys, args=[codec.encode_order(stored), order.created_ms, order.order_id]
+        )
+        if int(reply[0]) == 1:
+            return stored, True
+        return codec.decode_order(reply[1]), False
+
+    @_translate_errors
+    def get(self, order_id: str) -> Order | None:
+        text = self._redis.get(self._order_key(order_id))
+        return None if text is None else codec.decode_order(text)
+
+    @_translate_errors
+    def get_many(self, order_ids: Sequence[str]) -> list[Order | None]:
+        if not order_ids:
+            return []
+        texts = self._redis.mget([self._order_key(i) for i in order_ids])
+        return [None if t is None else codec.decode_order(t) for t in texts]
+
+    @_translate_errors
+    def ids_in_states(self, states: Iterable[OrderState]) -> list[str]:
+        pipe = self._redis.pipeline(transaction=False)
+        for state in states:
+            pipe.zrange(self._state_key(state), 0, -1, withscores=True)
+        scored = [(score, _text(i)) for rows in pipe.execute() for i, score in rows]
+        return [i for _, i in sorted(scored)]
+
+    @_translate_errors
+    def commit(
+        self,
+        order: Order,
+        holds: HoldChanges = NO_HOLD_CHANGES,
+        txn: Transaction | None = None,
+        *,
+        now_ms: int,
+    ) -> Order:
+        stored = self._redis.get(self._order_key(order.order_id))
+        old_state = codec.decode_order(stored).state if stored is not None else order.state
+        written = _at_version(order, order.version + 1)
+        keys = [
+            self._order_key(order.order_id),
+            self._state_key(old_state),
+            self._state_key(order.state),
+            f"{self._p}:held",
+            *self._ledger_keys(),
+        ]
+        args: list[str | int] = [
+            order.order_id,
+            order.version,
+            codec.encode_order(written),
+            order.created_ms,
+            now_ms,
+            len(holds.add),
+            len(holds.release),
+            0 if txn is None else 1,
+        ]
+        for hold in holds.add:
+            keys += [self._hold_key(hold.volunteer_id), f"{self._p}:offered:{hold.volunteer_id}"]
+            args += [hold.volunteer_id, hold.hold_id, hold.start, hold.end, hold.deadline_ms]
+        for volunteer_id, hold_id in holds.release:
+            keys.append(self._hold_key(volunteer_id))
+            args += [volunteer_id, hold_id]
+        if txn is not None:
+            keys += self._account_keys(txn)
+            args += _ledger_args(txn)
+        reply = self._commit(keys=keys, args=args)
+        _raise_refusal(reply, order)
+        return written
+
+    @_translate_errors
+    def holds(self) -> list[Hold]:
+        volunteers = sorted(_text(v) for v in self._redis.smembers(f"{self._p}:held"))
+        pipe = self._redis.pipeline(transaction=False)
+        for volunteer_id in volunteers:
+            pipe.hgetall(self._hold_key(volunteer_id))
+        found: list[Hold] = []
+        for volunteer_id, rows in zip(volunteers, pipe.execute(), strict=True):
+            found += [codec.decode_hold(volunteer_id, _text(k), _text(v)) for k, v in rows.items()]
+        return found
+
+    @_translate_errors
+    def volunteer_order_ids(self, volunteer_id: str) -> list[str]:
+        ids: list[Any] = self._redis.zrange(f"{self._p}:offered:{volunteer_id}", 0, -1)
+        return [_text(i) for i in ids]
+
+    @_translate_errors
+    def post(self, txn: Transaction) -> bool:
+        keys = self._ledger_keys() + self._account_keys(txn)
+        reply = self._post_script(keys=keys, args=_ledger_args(txn))
+        _raise_refusal(reply, None)
+        return _text(reply[0]) == "ok"
+
+    @_translate_errors
+    def entries(self, account: str = "", start: int = 0, limit: int = 0) -> list[LedgerEntry]:
+        stop = start + limit - 1 if limit else -1
+        if not account:
+            texts = self._redis.lrange(f"{self._p}:ledger", start, stop)
+            return [codec.decode_entry(start + i + 1, t) for i, t in enumerate(texts)]
+        rows = self._redis.lrange(f"{self._p}:ledger:{account}", start, stop)
+        pairs = (_text(r).split(" ", 1) for r in rows)
+        return [codec.decode_entry(int(seq), text) for seq, text in pairs]
+
+    @_translate_errors
+    def entry_count(self, account: str = "") -> int:
+        key = f"{self._p}:ledger:{account}" if account else f"{self._p}:ledger"
+        return int(self._redis.llen(key))
+
+    @_translate_errors
+    def balances(self, accounts: Sequence[str]) -> list[int]:
+        if not accounts:
+            return []
+        values = self._redis.hmget(f"{self._p}:bank:balance", list(accounts))
+        return [int(v or 0) for v in values]
+
+    @_translate_errors
+    def branch_figures(self) -> list[BranchFigures]:
+        raw: dict[Any, Any] = self._redis.hgetall(f"{self._p}:bank:branches")
+        totals: dict[str, dict[str, int]] = {}
+        for key, value in raw.items():
+            branch, _, name = _text(key).rpartition("\t")
+            totals.setdefault(branch, {})[name] = int(value)
+        return [
+            BranchFigures(
+                b,
+                earned_minutes=t.get("earned", 0),
+                redeemed_minutes=t.get("redeemed", 0),
+                completed_orders=t.get("orders", 0),
+            )
+            for b, t in sorted(totals.items())
+        ]
+
+    @_translate_errors
+    def ping(self) -> None:
+        self._redis.ping()
+
+    def close(self) -> None:
+        """Close the connections, if this store opened them."""
+        if self._owns_client:
+            self._redis.close()
+
+    def _hold_key(self, volunteer_id: str) -> str:
+        return f"{self._p}:hold:{volunteer_id}"
+
+    def _account_keys(self, txn: Transaction) -> list[str]:
+        return [f"{self._p}:ledger:{p.account}" for p in txn.postings]
+
+
+def _at_version(order: Order, version: int) -> Order:
+    return dataclasses.replace(order, version=version)
+
+
+def _ledger_args(txn: Transaction) -> list[str | int]:
+    args: list[str | int] = [
+        txn.txn_id,
+        int(txn.kind),
+        txn.branch_id,
+        txn.guard_account,
+        txn.guard_minutes,
+        moved_minutes(txn),
+        len(txn.postings),
+    ]
+    for p in txn.postings:
+        entry = LedgerEntry(
+            0,
+            txn.txn_id,
+            txn.kind,
+            p.account,
+            p.minutes,
+            txn.branch_id,
+            txn.at_ms,
+            txn.order_id,
+            txn.reason,
+        )
+        args += [p.account, p.minutes, codec.encode_entry_fields(entry)]
+    return args
+
+
+def _raise_refusal(reply: list[Any], order: Order | None) -> None:
+    """Raise the error a script reported, if it reported one."""
+    verdict = _text(reply[0])
+    which = order.order_id if order is not None else ""
+    if verdict == "missing":
+        raise NotFoundError(f"order {which} does not exist")
+    if verdict == "stale":
+        version = order.version if order is not None else 0
+        raise StaleOrderError(f"order {which} changed (version {_text(reply[1])}, not {version})")
+    if verdict == "held":
+        raise HoldConflictError(_text(reply[1]), _text(reply[2]))
+    if verdict == "short":
+        raise InsufficientBalanceError(_text(reply[1]), int(reply[2]), int(reply[3]))
