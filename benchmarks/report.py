@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from benchmarks.plots import write_plots
-
 from benchmarks import sections
+from benchmarks.plots import write_plots
 from benchmarks.sections import table
 
 JSON_NAME, MARKDOWN_NAME = "results.json", "results.md"
