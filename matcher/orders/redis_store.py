@@ -30,16 +30,12 @@ Redis Cluster. Connection failures become ``StoreUnavailableError`` in one place
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import redis
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from matcher.errors import NotFoundError, StoreUnavailableError
+from matcher.errors import NotFoundError
 from matcher.orders import codec, redis_scripts
 from matcher.orders.model import (
     NO_HOLD_CHANGES,
@@ -57,25 +53,10 @@ from matcher.orders.store import (
     StaleOrderError,
     moved_minutes,
 )
+from matcher.store.redis_errors import translate_redis_errors
 
 P = ParamSpec("P")
 T = TypeVar("T")
-_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)
-
-
-def _translate_errors(
-    method: Callable[Concatenate[RedisOrderStore, P], T],
-) -> Callable[Concatenate[RedisOrderStore, P], T]:
-    """The one place where Redis connection failures become ``StoreUnavailableError``."""
-
-    @functools.wraps(method)
-    def wrapper(self: RedisOrderStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return method(self, *args, **kwargs)
-        except _UNAVAILABLE as exc:
-            raise StoreUnavailableError(f"Redis for orders is unreachable: {exc}") from exc
-
-    return wrapper
 
 
 def _text(value: bytes | str) -> str:
@@ -119,7 +100,12 @@ class RedisOrderStore:
         p = self._p
         return [f"{p}:bank:balance", f"{p}:bank:posted", f"{p}:ledger", f"{p}:bank:branches"]
 
-    @_translate_errors
+    @property
+    def redis_where(self) -> str:
+        """Which Redis (for error messages)."""
+        return "Redis for orders"
+
+    @translate_redis_errors
     def create(self, order: Order) -> tuple[Order, bool]:
         stored = _at_version(order, 1)
         keys = [self._order_key(order.order_id), self._state_key(order.state)]
@@ -130,19 +116,19 @@ class RedisOrderStore:
             return stored, True
         return codec.decode_order(reply[1]), False
 
-    @_translate_errors
+    @translate_redis_errors
     def get(self, order_id: str) -> Order | None:
         text = self._redis.get(self._order_key(order_id))
         return None if text is None else codec.decode_order(text)
 
-    @_translate_errors
+    @translate_redis_errors
     def get_many(self, order_ids: Sequence[str]) -> list[Order | None]:
         if not order_ids:
             return []
         texts = self._redis.mget([self._order_key(i) for i in order_ids])
         return [None if t is None else codec.decode_order(t) for t in texts]
 
-    @_translate_errors
+    @translate_redis_errors
     def ids_in_states(self, states: Iterable[OrderState]) -> list[str]:
         pipe = self._redis.pipeline(transaction=False)
         for state in states:
@@ -150,7 +136,7 @@ class RedisOrderStore:
         scored = [(score, _text(i)) for rows in pipe.execute() for i, score in rows]
         return [i for _, i in sorted(scored)]
 
-    @_translate_errors
+    @translate_redis_errors
     def commit(
         self,
         order: Order,
@@ -192,7 +178,7 @@ class RedisOrderStore:
         _raise_refusal(reply, order)
         return written
 
-    @_translate_errors
+    @translate_redis_errors
     def holds(self) -> list[Hold]:
         volunteers = sorted(_text(v) for v in self._redis.smembers(f"{self._p}:held"))
         pipe = self._redis.pipeline(transaction=False)
@@ -203,19 +189,19 @@ class RedisOrderStore:
             found += [codec.decode_hold(volunteer_id, _text(k), _text(v)) for k, v in rows.items()]
         return found
 
-    @_translate_errors
+    @translate_redis_errors
     def volunteer_order_ids(self, volunteer_id: str) -> list[str]:
         ids: list[Any] = self._redis.zrange(f"{self._p}:offered:{volunteer_id}", 0, -1)
         return [_text(i) for i in ids]
 
-    @_translate_errors
+    @translate_redis_errors
     def post(self, txn: Transaction) -> bool:
         keys = self._ledger_keys() + self._account_keys(txn)
         reply = self._post_script(keys=keys, args=_ledger_args(txn))
         _raise_refusal(reply, None)
         return _text(reply[0]) == "ok"
 
-    @_translate_errors
+    @translate_redis_errors
     def entries(self, account: str = "", start: int = 0, limit: int = 0) -> list[LedgerEntry]:
         stop = start + limit - 1 if limit else -1
         if not account:
@@ -225,19 +211,19 @@ class RedisOrderStore:
         pairs = (_text(r).split(" ", 1) for r in rows)
         return [codec.decode_entry(int(seq), text) for seq, text in pairs]
 
-    @_translate_errors
+    @translate_redis_errors
     def entry_count(self, account: str = "") -> int:
         key = f"{self._p}:ledger:{account}" if account else f"{self._p}:ledger"
         return int(self._redis.llen(key))
 
-    @_translate_errors
+    @translate_redis_errors
     def balances(self, accounts: Sequence[str]) -> list[int]:
         if not accounts:
             return []
         values = self._redis.hmget(f"{self._p}:bank:balance", list(accounts))
         return [int(v or 0) for v in values]
 
-    @_translate_errors
+    @translate_redis_errors
     def branch_figures(self) -> list[BranchFigures]:
         raw: dict[Any, Any] = self._redis.hgetall(f"{self._p}:bank:branches")
         totals: dict[str, dict[str, int]] = {}
@@ -254,7 +240,7 @@ class RedisOrderStore:
             for b, t in sorted(totals.items())
         ]
 
-    @_translate_errors
+    @translate_redis_errors
     def ping(self) -> None:
         self._redis.ping()
 

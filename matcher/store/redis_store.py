@@ -30,34 +30,32 @@ pipeline), then patches in ``changes_since`` that version: records not touched m
 unchanged, the touched ones come from the atomic read, so the result is one consistent version.
 
 Connection and timeout errors (including Redis still loading) become ``StoreUnavailableError``
-in one place, ``_translate_errors``. The client has socket timeouts, a short retry and a health
-check, so it reconnects by itself when Redis comes back. Durability of acknowledged writes
+in one place, ``redis_errors.translate_redis_errors`` (shared with the order store). The
+client has socket timeouts, a short retry and a health check, so it reconnects by itself
+when Redis comes back. Durability of acknowledged writes
 across a Redis restart is Redis' own (AOF with ``appendfsync everysec`` or ``always``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from matcher.errors import StoreUnavailableError
 from matcher.store import record_json, redis_scripts
 from matcher.store.base import DEFAULT_CHANGE_LOG_LENGTH, check_batch, conflict
 from matcher.store.records import Changes, Snapshot, VolunteerRecord
+from matcher.store.redis_errors import translate_redis_errors
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)
 _MGET_CHUNK = 1_000
 _SNAPSHOT_ATTEMPTS = 5
 #: Retry only failures to connect or send, briefly; a timeout surfaces at once, because a write
@@ -67,22 +65,6 @@ _RETRY = Retry(
     retries=3,
     supported_errors=(RedisConnectionError,),
 )
-
-
-def _translate_errors(
-    method: Callable[Concatenate[RedisStore, P], T],
-) -> Callable[Concatenate[RedisStore, P], T]:
-    """The one place where Redis connection failures become ``StoreUnavailableError``."""
-
-    @functools.wraps(method)
-    def wrapper(self: RedisStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return method(self, *args, **kwargs)
-        except _UNAVAILABLE as exc:
-            message = f"Redis at {self._address} is unreachable: {exc}"
-            raise StoreUnavailableError(message) from exc
-
-    return wrapper
 
 
 def _text(value: bytes | str) -> str:
@@ -131,7 +113,12 @@ class RedisStore:
     def _record_key(self, branch_id: str, volunteer_id: str) -> str:
         return f"{self._prefix}:vol:{{{branch_id or '_'}}}:{volunteer_id}"
 
-    @_translate_errors
+    @property
+    def redis_where(self) -> str:
+        """``Redis at host:port`` (for error messages)."""
+        return f"Redis at {self._address}"
+
+    @translate_redis_errors
     def upsert(
         self,
         records: Sequence[VolunteerRecord],
@@ -155,11 +142,11 @@ class RedisStore:
             for r, v, c, u in zip(records, meta[0::3], meta[1::3], meta[2::3], strict=True)
         ]
 
-    @_translate_errors
+    @translate_redis_errors
     def get(self, volunteer_id: str) -> VolunteerRecord | None:
         return self._get_many([volunteer_id])[0]
 
-    @_translate_errors
+    @translate_redis_errors
     def get_many(self, ids: Sequence[str]) -> list[VolunteerRecord | None]:
         return self._get_many(ids)
 
@@ -169,7 +156,7 @@ class RedisStore:
         texts = self._read(keys=self._keys, args=[self._prefix, *ids])
         return [None if t is None else record_json.decode(t) for t in texts]
 
-    @_translate_errors
+    @translate_redis_errors
     def delete(
         self, volunteer_id: str, expected_version: int | None = None
     ) -> VolunteerRecord | None:
@@ -179,11 +166,11 @@ class RedisStore:
         _raise_conflict(reply)
         return None if reply[1] is None else record_json.decode(reply[1])
 
-    @_translate_errors
+    @translate_redis_errors
     def version(self) -> int:
         return int(self._redis.get(self._version_key) or 0)
 
-    @_translate_errors
+    @translate_redis_errors
     def changes_since(self, version: int) -> Changes:
         if version < 0:
             raise ValueError(f"version must be >= 0, not {version}")
@@ -199,7 +186,7 @@ class RedisStore:
         deleted = tuple(_text(i) for i, text in pairs if text is None)
         return Changes(current, upserted, deleted)
 
-    @_translate_errors
+    @translate_redis_errors
     def snapshot(self) -> Snapshot:
         for _ in range(_SNAPSHOT_ATTEMPTS):
             version = int(self._redis.get(self._version_key) or 0)
@@ -224,7 +211,7 @@ class RedisStore:
         for chunk in pipe.execute():
             yield from (record_json.decode(t) for t in chunk if t is not None)
 
-    @_translate_errors
+    @translate_redis_errors
     def ping(self) -> None:
         self._redis.ping()
 
