@@ -21,13 +21,12 @@ MATCHER_GATEWAY_MAX_MESSAGE_BYTES        268435456        largest gRPC response 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from matcher.config import ConfigError
+from matcher.config import ConfigError, env_values, parse_number, replace_fields
 
 PREFIX = "MATCHER_GATEWAY_"
 _INT32_MAX = 2**31 - 1
@@ -73,31 +72,15 @@ class GatewaySettings:
     def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:
         """Settings from the MATCHER_GATEWAY_* entries of ``environ``; absent ones keep their
         default."""
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = environ.get(env_name(f.name))
-            if raw is not None:
-                values[f.name] = _parse(f.name, raw.strip(), str(f.type))
-        return cls(**values)
+        return cls(**env_values(cls, environ, PREFIX, _parse))
 
     def with_overrides(self, **changes: Any) -> GatewaySettings:
         """A copy with some fields replaced (for flags); ``None`` values are ignored."""
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
-        if unknown:
-            raise ConfigError(f"unknown gateway setting(s): {', '.join(unknown)}")
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        return replace_fields(self, changes, "gateway setting")
 
 
 def _parse(name: str, raw: str, kind: str) -> object:
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-    except ValueError:
-        expected = "an integer" if kind == "int" else "a number"
-        raise ConfigError(f"{env_name(name)}={raw!r}: expected {expected}") from None
-    return raw
+    return parse_number(env_name(name), raw, kind) if kind in ("int", "float") else raw
 
 
 def _check(ok: bool, name: str, problem: str) -> None:

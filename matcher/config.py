@@ -38,9 +38,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 PREFIX = "MATCHER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -147,32 +147,17 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Settings from MATCHER_* entries of ``environ``; absent entries keep their default."""
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = environ.get(env_name(f.name))
-            if raw is None:
-                continue
-            values[f.name] = _parse(f.name, raw.strip(), str(f.type))
-        return cls(**values)
+        return cls(**env_values(cls, environ, PREFIX, _parse))
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields replaced (for CLI flags); ``None`` values are ignored."""
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
-        if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        return replace_fields(self, changes, "setting")
 
 
 def _parse(name: str, raw: str, kind: str) -> object:
     """Parse one variable's text as the field's type (``kind`` is the annotation's text)."""
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-    except ValueError:
-        expected = "an integer" if kind == "int" else "a number"
-        raise ConfigError(f"{env_name(name)}={raw!r}: expected {expected}") from None
+    if kind in ("int", "float"):
+        return parse_number(env_name(name), raw, kind)
     if name == "log_level":
         return raw.upper()
     if name in ("log_format", "tracing"):
@@ -180,6 +165,42 @@ def _parse(name: str, raw: str, kind: str) -> object:
     if name == "store" and raw.lower() == MEMORY_STORE:
         return MEMORY_STORE
     return raw
+
+
+Parse = Callable[[str, str, str], object]
+D = TypeVar("D")
+
+
+def env_values(cls: type, environ: Mapping[str, str], prefix: str, parse: Parse) -> dict[str, Any]:
+    """``{field: value}`` for the fields of dataclass ``cls`` whose ``prefix`` + NAME variable is
+    set in ``environ``; ``parse(field, text, annotation)`` reads each one. Shared by every
+    settings class (the server's here, the gateway's)."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        raw = environ.get(prefix + f.name.upper())
+        if raw is not None:
+            values[f.name] = parse(f.name, raw.strip(), str(f.type))
+    return values
+
+
+def parse_number(variable: str, raw: str, kind: str) -> int | float:
+    """``raw`` as an int or a float; ``ConfigError`` naming ``variable`` otherwise."""
+    try:
+        return int(raw) if kind == "int" else float(raw)
+    except ValueError:
+        expected = "an integer" if kind == "int" else "a number"
+        raise ConfigError(f"{variable}={raw!r}: expected {expected}") from None
+
+
+def replace_fields(settings: D, changes: Mapping[str, Any], what: str) -> D:
+    """A copy of dataclass ``settings`` with ``changes`` (``None`` ignored; unknown names are a
+    ``ConfigError``)."""
+    names = {f.name for f in dataclasses.fields(settings)}  # type: ignore[arg-type]
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise ConfigError(f"unknown {what}(s): {', '.join(unknown)}")
+    kept = {k: v for k, v in changes.items() if v is not None}
+    return dataclasses.replace(settings, **kept)  # type: ignore[type-var]
 
 
 def _check_type(name: str, value: object, kind: str) -> None:
