@@ -44,6 +44,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="cap on any deadline, seconds (MATCHER_GATEWAY_MAX_TIMEOUT_SECONDS)",
     )
     parser.add_argument(
+        "--grpc-tls-ca",
+        metavar="FILE",
+        help="call the gRPC server over TLS, trusting this CA (MATCHER_GATEWAY_GRPC_TLS_CA_FILE)",
+    )
+    parser.add_argument(
+        "--grpc-tls-cert",
+        metavar="FILE",
+        help="client certificate for mutual TLS (MATCHER_GATEWAY_GRPC_TLS_CERT_FILE)",
+    )
+    parser.add_argument(
+        "--grpc-tls-key",
+        metavar="FILE",
+        help="key of --grpc-tls-cert (MATCHER_GATEWAY_GRPC_TLS_KEY_FILE)",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         type=str.upper,
@@ -70,6 +85,9 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Gatew
         max_body_bytes=args.max_body_bytes,
         default_timeout_seconds=args.default_timeout,
         max_timeout_seconds=args.max_timeout,
+        grpc_tls_ca_file=args.grpc_tls_ca,
+        grpc_tls_cert_file=args.grpc_tls_cert,
+        grpc_tls_key_file=args.grpc_tls_key,
     )
 
 
@@ -86,7 +104,11 @@ def run_gateway(args: argparse.Namespace, environ: Mapping[str, str] | None = No
     )
     from gateway.serving import run_gateway_forever
 
-    run_gateway_forever(settings)
+    try:
+        run_gateway_forever(settings)
+    except ConfigError as err:  # a TLS file that cannot be read
+        print(f"gateway: invalid configuration: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

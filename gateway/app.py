@@ -12,6 +12,7 @@ path                 answer
 ``/openapi.json``    the OpenAPI 3.0 document (``gateway.openapi``)
 ``/docs``            a page that renders the document for people, no network needed
 ``/healthz``         200 when the backend's gRPC health check says SERVING, else 503
+``/metrics``         the gateway's Prometheus metrics (``gateway.metrics``)
 ==================== ======================================================================
 """
 
@@ -38,19 +39,22 @@ from starlette.routing import Route
 import matcher.v1
 from gateway.calls import Transcoder, error_response
 from gateway.comments import load_comments
-from gateway.config import GatewaySettings
+from gateway.config import GatewaySettings, env_name
 from gateway.docs_page import DOCS_HTML
 from gateway.errors import GatewayError, gateway_error
 from gateway.http_rules import Binding, bindings_for
+from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from gateway.metrics import GatewayMetrics
 from gateway.openapi import build_document
 from matcher.client import KEEPALIVE_OPTIONS
+from matcher.tls import channel_credentials
 
 logger = logging.getLogger(__name__)
 
 TITLE = "volunteer-matcher HTTP/JSON API"
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 HEALTH_TIMEOUT_SECONDS = 2.0
-FIXED_PATHS = ("/openapi.json", "/docs", "/healthz")
+FIXED_PATHS = ("/openapi.json", "/docs", "/healthz", "/metrics")
 
 
 def default_services() -> list[ServiceDescriptor]:
@@ -81,6 +85,19 @@ def channel_options(settings: GatewaySettings) -> list[tuple[str, Any]]:
     ]
 
 
+def grpc_credentials(settings: GatewaySettings) -> grpc.ChannelCredentials | None:
+    """TLS credentials for the channel to the server (None: plaintext); ``ConfigError``
+    naming the variable of a file that cannot be read."""
+    if not settings.grpc_tls:
+        return None
+    return channel_credentials(
+        settings.grpc_tls_ca_file,
+        settings.grpc_tls_cert_file,
+        settings.grpc_tls_key_file,
+        names=[env_name(f"grpc_tls_{kind}_file") for kind in ("ca", "cert", "key")],
+    )
+
+
 def create_app(
     settings: GatewaySettings, services: Sequence[ServiceDescriptor] | None = None
 ) -> Starlette:
@@ -90,11 +107,18 @@ def create_app(
     comments = load_comments({service.file.name for service in chosen})
     document = build_document(bindings, comments, TITLE, package_version())
     document_bytes = json.dumps(document, ensure_ascii=False).encode()
+    metrics = GatewayMetrics()
+    credentials = grpc_credentials(settings)  # read at once: a bad file fails at start-up
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        channel = grpc.aio.insecure_channel(settings.grpc_target, options=channel_options(settings))
-        app.state.transcoder = Transcoder(channel, bindings, settings)
+        options = channel_options(settings)
+        channel = (
+            grpc.aio.insecure_channel(settings.grpc_target, options=options)
+            if credentials is None
+            else grpc.aio.secure_channel(settings.grpc_target, credentials, options=options)
+        )
+        app.state.transcoder = Transcoder(channel, bindings, settings, metrics)
         app.state.health = health_pb2_grpc.HealthStub(channel)
         logger.info("gateway: %d routes to %s", len(bindings), settings.grpc_target)
         try:
@@ -108,10 +132,14 @@ def create_app(
     async def docs(_: Request) -> Response:
         return HTMLResponse(DOCS_HTML)
 
+    async def metrics_page(_: Request) -> Response:
+        return Response(metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
+
     routes = [
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/{path:path}", transcode, methods=HTTP_METHODS),
     ]
     app = Starlette(
@@ -120,6 +148,7 @@ def create_app(
         exception_handlers={HTTPException: http_exception, Exception: internal_error},
     )
     app.state.bindings = bindings
+    app.state.metrics = metrics
     return app
 
 

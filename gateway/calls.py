@@ -31,6 +31,7 @@ from gateway.config import GatewaySettings
 from gateway.errors import GatewayError, from_rpc_error, gateway_error
 from gateway.forwarding import call_timeout, forwarded_metadata
 from gateway.http_rules import Binding, RouteTable
+from gateway.metrics import NO_ROUTE, GatewayMetrics
 from gateway.transcode import build_request, decode_json, message_to_json
 
 T = TypeVar("T")
@@ -95,10 +96,15 @@ class Transcoder:
     """Serves every bound rpc over one channel."""
 
     def __init__(
-        self, channel: grpc.aio.Channel, bindings: Sequence[Binding], settings: GatewaySettings
+        self,
+        channel: grpc.aio.Channel,
+        bindings: Sequence[Binding],
+        settings: GatewaySettings,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.routes = RouteTable(bindings)
         self.settings = settings
+        self.metrics = metrics or GatewayMetrics()
         self._callables: dict[str, Any] = {}
         for binding in bindings:
             request_cls = message_factory.GetMessageClass(binding.method.input_type)
@@ -116,7 +122,7 @@ class Transcoder:
         One access-log line per request: HTTP method, route template (never the path or
         query, which may hold personal data), status and latency."""
         started = time.perf_counter()
-        route = "(no route)"
+        route = NO_ROUTE
         try:
             binding, path_vars = self.routes.resolve(request.method, request.url.path)
             route = binding.template.text
@@ -128,12 +134,10 @@ class Transcoder:
         request_id = request.headers.get("x-request-id")
         if request_id:
             response.headers["x-request-id"] = request_id
+        elapsed = time.perf_counter() - started
+        self.metrics.observe(request.method, route, response.status_code, elapsed)
         access_log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            route,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
+            "%s %s %d %.1fms", request.method, route, response.status_code, elapsed * 1000
         )
         return response
 

@@ -16,6 +16,11 @@ MATCHER_GATEWAY_DEFAULT_TIMEOUT_SECONDS  30               deadline of a unary ca
 MATCHER_GATEWAY_MAX_TIMEOUT_SECONDS      300              cap on any deadline a client asks for
 MATCHER_GATEWAY_MAX_MESSAGE_BYTES        268435456        largest gRPC response accepted (256 MiB,
                                                           the server's default limit)
+MATCHER_GATEWAY_GRPC_TLS_CA_FILE         (empty)          PEM CA the server's certificate must
+                                                          chain to: set it to call a TLS server
+MATCHER_GATEWAY_GRPC_TLS_CERT_FILE       (empty)          client certificate for a server that
+                                                          requires one (mutual TLS)
+MATCHER_GATEWAY_GRPC_TLS_KEY_FILE        (empty)          key of that client certificate
 ======================================== ================ =========================================
 """
 
@@ -48,6 +53,9 @@ class GatewaySettings:
     default_timeout_seconds: float = 30.0
     max_timeout_seconds: float = 300.0
     max_message_bytes: int = 256 * 1024 * 1024
+    grpc_tls_ca_file: str = ""
+    grpc_tls_cert_file: str = ""
+    grpc_tls_key_file: str = ""
 
     def __post_init__(self) -> None:
         _check(self.grpc_target.strip() != "", "grpc_target", "must not be empty (HOST:PORT)")
@@ -67,6 +75,25 @@ class GatewaySettings:
             "max_message_bytes",
             f"must be in [1024, {_INT32_MAX}]",
         )
+        for name, other in (
+            ("grpc_tls_cert_file", "grpc_tls_key_file"),
+            ("grpc_tls_key_file", "grpc_tls_cert_file"),
+        ):
+            _check(
+                getattr(self, name) == "" or getattr(self, other) != "",
+                name,
+                f"needs {env_name(other)} too",
+            )
+        _check(
+            self.grpc_tls_cert_file == "" or self.grpc_tls_ca_file != "",
+            "grpc_tls_cert_file",
+            f"needs {env_name('grpc_tls_ca_file')} (a client certificate is sent over TLS only)",
+        )
+
+    @property
+    def grpc_tls(self) -> bool:
+        """Whether the gateway calls the gRPC server over TLS."""
+        return self.grpc_tls_ca_file != ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> GatewaySettings:

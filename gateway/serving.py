@@ -65,10 +65,17 @@ def _server(settings: GatewaySettings, services: Sequence[ServiceDescriptor] | N
 
 def run_gateway_forever(settings: GatewaySettings) -> None:
     """Serve until SIGINT / SIGTERM (uvicorn stops gracefully on either)."""
+    server = _server(settings, None)  # first: a TLS file that cannot be read stops it here
     sock = bind_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
-    logger.info("gateway on http://%s:%d -> grpc %s", host, port, settings.grpc_target)
-    _server(settings, None).run(sockets=[sock])
+    logger.info(
+        "gateway on http://%s:%d -> grpc %s (%s)",
+        host,
+        port,
+        settings.grpc_target,
+        "TLS" if settings.grpc_tls else "plaintext",
+    )
+    server.run(sockets=[sock])
     logger.info("gateway stopped")
 
 

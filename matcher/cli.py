@@ -1,8 +1,9 @@
 """The ``matcher`` command: ``matcher serve`` runs the gRPC server, ``matcher demo`` runs a
 seeded synthetic day for Gonghe County through it and prints a report, ``matcher import
 volunteers FILE`` loads a volunteer file into a running server's registry, ``matcher
-status`` prints a running server's health, registry and counters, and ``matcher simulate``
-runs a seeded day of orders, offers, services, ratings and the time bank.
+status`` prints a running server's health, registry and counters, ``matcher simulate``
+runs a seeded day of orders, offers, services, ratings and the time bank, and ``matcher keys
+new`` prints a fresh API key and its keys-file entry.
 
 Logging handlers are configured here and only here.
 """
@@ -42,16 +43,38 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="health, registry and counters of a running server")
     status.add_argument("--target", help="HOST:PORT of the server (MATCHER_HOST:MATCHER_PORT)")
     status.add_argument("--timeout", type=float, default=5.0, help="seconds per call (default 5)")
+    status.add_argument(
+        "--api-key",
+        default=os.environ.get("MATCHER_API_KEY"),
+        help="admin or dispatcher API key, when access control is on (MATCHER_API_KEY)",
+    )
+    _add_tls_flags(status)
     demo = sub.add_parser("demo", help="a seeded day in Gonghe County, engine vs greedy")
     demo.add_argument("--seed", type=int, default=20221, help="random seed (default 20221)")
     demo.add_argument("--requests", type=int, default=400, help="requests in the day")
     demo.add_argument("--volunteers", type=int, default=3000, help="volunteers in the pool")
     _add_import(sub)
     _add_simulate(sub)
+    from matcher.access.keys_cli import add_keys_parser
+
+    add_keys_parser(sub)
     from gateway.__main__ import add_gateway_parser
 
     add_gateway_parser(sub)
     return parser
+
+
+def _add_tls_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tls-ca", metavar="FILE", help="connect over TLS, trusting the CA certificate in FILE"
+    )
+    parser.add_argument("--tls-cert", metavar="FILE", help="client certificate (mutual TLS)")
+    parser.add_argument("--tls-key", metavar="FILE", help="key of --tls-cert (mutual TLS)")
+    parser.add_argument(
+        "--tls-server-name",
+        metavar="NAME",
+        help="name to check the server's certificate against (default: the target's host)",
+    )
 
 
 def _add_simulate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -117,16 +140,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "status":
-        from matcher.status_cli import run_status
+        from matcher.status_cli import StatusTls, run_status
 
-        return run_status(args.target or _default_target(settings), timeout=args.timeout)
+        tls = StatusTls(args.tls_ca, args.tls_cert, args.tls_key, args.tls_server_name)
+        target = args.target or _default_target(settings)
+        return run_status(target, timeout=args.timeout, tls=tls, api_key=args.api_key)
     if args.command == "serve":
         from matcher.server import serve
 
-        serve(settings)
+        try:
+            serve(settings)
+        except ConfigError as err:  # a TLS file that cannot be read, a malformed API key
+            print(f"matcher: invalid configuration: {err}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "import":
         return _import_volunteers(args, settings)
+    if args.command == "keys":
+        from matcher.access.keys_cli import run_keys
+
+        return run_keys(args)
     if args.command == "simulate":
         return _simulate(args)
     if args.command == "gateway":

@@ -23,6 +23,10 @@ Defaults, each a keyword argument:
 - **Keep-alive** pings every 5 minutes while calls are open (``KEEPALIVE_OPTIONS``; gRPC
   servers by default refuse pings more often than that), so a dead connection is noticed.
 - **Messages** up to 256 MiB each way, as the server allows by default.
+- **TLS** when ``credentials`` are given: ``matcher.tls.channel_credentials("ca.pem")``, with
+  a client certificate and key for a server that requires one; plaintext otherwise.
+- **API key** ``api_key="<token>"`` sends ``authorization: Bearer <token>`` with every call
+  (needed when the server has access control on); ``metadata=`` adds any other entries.
 
 Every failed call raises ``MatcherCallError`` carrying the status code, message, the
 ``google.rpc.BadRequest`` field violations and the ``google.rpc.ErrorInfo`` reason/metadata.
@@ -128,6 +132,7 @@ class MatcherClient:
         credentials: grpc.ChannelCredentials | None = None,
         metadata: Sequence[tuple[str, str]] = (),
         options: Sequence[tuple[str, Any]] = (),
+        api_key: str | None = None,
     ) -> None:
         if timeout <= 0 or retries < 0:
             raise ValueError("timeout must be > 0 and retries >= 0")
@@ -142,7 +147,8 @@ class MatcherClient:
         else:
             self._channel = grpc.secure_channel(target, credentials, options=all_options)
         self.timeout, self.retries = timeout, retries
-        self._metadata = tuple(metadata)
+        bearer = (("authorization", f"Bearer {api_key}"),) if api_key else ()
+        self._metadata = (*metadata, *bearer)
         self._match = match_pb2_grpc.MatchServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._registry = volunteers_pb2_grpc.VolunteerServiceStub(self._channel)  # type: ignore[no-untyped-call]
         self._status = status_pb2_grpc.StatusServiceStub(self._channel)  # type: ignore[no-untyped-call]

@@ -30,6 +30,23 @@ MATCHER_OTLP_ENDPOINT               http://127.0.0.1:4318/v1/traces
 MATCHER_DISPATCH_WINDOW_SECONDS     30          batch window of dispatch rounds; 0: rounds only
                                                 on demand (urgent orders dispatch at once)
 MATCHER_OFFER_TTL_SECONDS           300         how long a volunteer has to answer an offer
+MATCHER_TLS_CERT_FILE               (empty)     PEM certificate chain: set with the key to serve
+                                                gRPC over TLS (plaintext when both are empty)
+MATCHER_TLS_KEY_FILE                (empty)     PEM private key of that certificate
+MATCHER_TLS_CLIENT_CA_FILE          (empty)     PEM CA bundle: when set, clients must present a
+                                                certificate it signed (mutual TLS)
+MATCHER_API_KEYS_FILE               (empty)     TOML file of API keys (``matcher keys new``
+                                                prints an entry); see ``matcher.access.keys``
+MATCHER_API_KEYS                    (empty)     more keys: ``id:role:sha256[:volunteer_id]``,
+                                                comma-separated. No keys at all: open
+                                                (development) mode, every call allowed
+MATCHER_RATE_LIMIT_PER_SECOND       0           calls per second per API key (per peer address
+                                                in open mode); 0: no limit
+MATCHER_RATE_LIMIT_BURST            0           calls a key may make at once; 0: one second's
+                                                worth of the rate
+MATCHER_MAX_WATCH_STREAMS           0           WatchOffers streams open at once (each holds a
+                                                server thread); 0: half of MATCHER_WORKERS.
+                                                More are RESOURCE_EXHAUSTED
 =================================== =========== ================================================
 """
 
@@ -84,6 +101,14 @@ class Settings:
     otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
     dispatch_window_seconds: float = 30.0
     offer_ttl_seconds: float = 300.0
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
+    api_keys_file: str = ""
+    api_keys: str = field(default="", repr=False)  # digests only, but long and noisy
+    rate_limit_per_second: float = 0.0
+    rate_limit_burst: int = 0
+    max_watch_streams: int = 0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -143,6 +168,34 @@ class Settings:
             "offer_ttl_seconds",
             "must be a number in [1, 86400]",
         )
+        _check_tls(self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file)
+        _check(
+            math.isfinite(self.rate_limit_per_second) and 0 <= self.rate_limit_per_second <= 1e6,
+            "rate_limit_per_second",
+            "must be 0 (no limit) or a number in (0, 1000000]",
+        )
+        _check(
+            0 <= self.rate_limit_burst <= 1_000_000,
+            "rate_limit_burst",
+            "must be in [0, 1000000] (0: one second's worth of the rate)",
+        )
+        _check(
+            self.max_watch_streams == 0 or 1 <= self.max_watch_streams < self.workers,
+            "max_watch_streams",
+            "must be 0 (half of MATCHER_WORKERS) or in [1, MATCHER_WORKERS - 1]: each open "
+            "WatchOffers stream holds a server thread, and unary calls need one left",
+        )
+
+    @property
+    def watch_stream_limit(self) -> int:
+        """How many WatchOffers streams may be open at once (``max_watch_streams``, or half of
+        the workers when it is 0, at least 1)."""
+        return self.max_watch_streams or max(1, self.workers // 2)
+
+    @property
+    def tls(self) -> bool:
+        """Whether gRPC is served over TLS (a certificate and key are configured)."""
+        return self.tls_cert_file != ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -212,6 +265,18 @@ def _check_type(name: str, value: object, kind: str) -> None:
     else:
         ok = isinstance(value, str)
     _check(ok, name, f"must be of type {kind}, got {type(value).__name__}")
+
+
+def _check_tls(cert: str, key: str, client_ca: str) -> None:
+    """A certificate and its key come together; a client CA needs them (the files are read by
+    ``matcher.tls`` at start-up, which names the variable of one it cannot read)."""
+    _check(cert != "" or key == "", "tls_key_file", f"needs {env_name('tls_cert_file')} too")
+    _check(key != "" or cert == "", "tls_cert_file", f"needs {env_name('tls_key_file')} too")
+    _check(
+        client_ca == "" or cert != "",
+        "tls_client_ca_file",
+        f"needs {env_name('tls_cert_file')} and {env_name('tls_key_file')} (mutual TLS is TLS)",
+    )
 
 
 def _check_store(url: str) -> None:

@@ -12,7 +12,11 @@
     │   └── OfferExpiredError         an offer was answered after its deadline
     ├── InfeasibleError               the input is valid but admits no solution
     ├── LimitExceededError            a configured limit is exceeded; names the limit
-    └── StoreUnavailableError         the backing store cannot be reached
+    ├── StoreUnavailableError         the backing store cannot be reached
+    ├── AuthenticationError           no API key, or one the server does not know
+    ├── PermissionDeniedError         the key's role may not call the method or touch the
+    │                                 object (someone else's order or offer)
+    └── DeadlineExceededError         the call's deadline passed before the work started
 
     ConfigError (ValueError)          invalid MATCHER_* setting, raised at start-up only
                                       (lives in ``matcher.config``)
@@ -72,7 +76,7 @@ class LimitExceededError(MatcherError):
     value and ``actual`` what the caller sent.
     """
 
-    def __init__(self, limit: str, allowed: int, actual: int, what: str) -> None:
+    def __init__(self, limit: str, allowed: float, actual: float, what: str) -> None:
         self.limit = limit
         self.allowed = allowed
         self.actual = actual
@@ -81,3 +85,16 @@ class LimitExceededError(MatcherError):
 
 class StoreUnavailableError(MatcherError):
     """The backing store cannot be reached (maps to UNAVAILABLE)."""
+
+
+class AuthenticationError(MatcherError):
+    """The call carries no API key, or one the server does not know (UNAUTHENTICATED)."""
+
+
+class PermissionDeniedError(MatcherError):
+    """The caller's role may not call the method, or the object is not theirs
+    (PERMISSION_DENIED)."""
+
+
+class DeadlineExceededError(MatcherError):
+    """The call's deadline passed before the work started (DEADLINE_EXCEEDED)."""

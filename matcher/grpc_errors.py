@@ -10,6 +10,9 @@ InfeasibleError             FAILED_PRECONDITION   google.rpc.ErrorInfo reason IN
 LimitExceededError          RESOURCE_EXHAUSTED    google.rpc.ErrorInfo reason LIMIT_EXCEEDED,
                                                   metadata limit / allowed / actual
 StoreUnavailableError       UNAVAILABLE
+AuthenticationError         UNAUTHENTICATED
+PermissionDeniedError       PERMISSION_DENIED
+DeadlineExceededError       DEADLINE_EXCEEDED
 any other exception         INTERNAL              logged: type and frames only (a bug)
 =========================== ===================== =============================================
 
@@ -31,11 +34,14 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from matcher.errors import (
+    AuthenticationError,
     ConflictError,
+    DeadlineExceededError,
     InfeasibleError,
     LimitExceededError,
     MatcherError,
     NotFoundError,
+    PermissionDeniedError,
     StoreUnavailableError,
     ValidationError,
 )
@@ -52,6 +58,9 @@ _CODES: tuple[tuple[type[MatcherError], int], ...] = (
     (InfeasibleError, code_pb2.FAILED_PRECONDITION),
     (LimitExceededError, code_pb2.RESOURCE_EXHAUSTED),
     (StoreUnavailableError, code_pb2.UNAVAILABLE),
+    (AuthenticationError, code_pb2.UNAUTHENTICATED),
+    (PermissionDeniedError, code_pb2.PERMISSION_DENIED),
+    (DeadlineExceededError, code_pb2.DEADLINE_EXCEEDED),
 )
 
 Detail = error_details_pb2.BadRequest | error_details_pb2.ErrorInfo

@@ -45,30 +45,32 @@ class AccessLogInterceptor(_Interceptor):
         if handler is None:
             return None
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._observer.unary(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                self._observer.stream(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_unary is not None:
-            return grpc.stream_unary_rpc_method_handler(
-                self._observer.unary(method, handler.stream_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        assert handler.stream_stream is not None
-        return grpc.stream_stream_rpc_method_handler(
-            self._observer.stream(method, handler.stream_stream),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+        return wrap_handler(
+            handler,
+            lambda behaviour: self._observer.unary(method, behaviour),
+            lambda behaviour: self._observer.stream(method, behaviour),
         )
+
+
+def wrap_handler(
+    handler: Handler,
+    unary: Callable[[Behaviour], Behaviour],
+    stream: Callable[[StreamBehaviour], StreamBehaviour],
+) -> Handler:
+    """``handler`` with its behaviour wrapped: by ``unary`` if it returns one response, by
+    ``stream`` if it yields several (shared by the server's interceptors)."""
+    kinds = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **kinds)
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(stream(handler.unary_stream), **kinds)
+    if handler.stream_unary is not None:
+        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **kinds)
+    assert handler.stream_stream is not None
+    return grpc.stream_stream_rpc_method_handler(stream(handler.stream_stream), **kinds)
 
 
 Behaviour = Callable[[Any, grpc.ServicerContext], Any]

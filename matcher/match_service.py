@@ -6,7 +6,8 @@ version (one version read; the view follows the store's changes, it never re-rea
 registry), pick the selected active volunteers (an index cached per selector and version),
 solve, and report the registry version used in ``MatchStats.registry_version``. A pool Match
 needs the store for that version read, so it fails with UNAVAILABLE while the store is
-unreachable; an inline Match never touches the store.
+unreachable; an inline Match never touches the store. A call whose deadline passed during
+conversion is answered DEADLINE_EXCEEDED without solving.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from matcher.convert import (
 from matcher.core.model import MatchResult, RequestBatch
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
+from matcher.errors import DeadlineExceededError
 from matcher.grpc_errors import translate_errors
 from matcher.metrics import Metrics
 from matcher.pool_view import PoolView
@@ -51,16 +53,20 @@ class MatchServicer(match_pb2_grpc.MatchServiceServicer):
     ) -> match_pb2.MatchResponse:
         """Solve one batch; see the proto for the contract."""
         if request.HasField("pool"):
-            return self._match_pool(request)
+            return self._match_pool(request, context)
         requests, pool, policy = match_request_to_domain(request, self._settings)
+        check_deadline(context)
         result = solve_match(requests, PoolIndex.build(pool), policy)
         self._observe(requests, len(pool), result, source="inline")
         return match_result_to_proto(result, requests, pool)
 
-    def _match_pool(self, request: match_pb2.MatchRequest) -> match_pb2.MatchResponse:
+    def _match_pool(
+        self, request: match_pb2.MatchRequest, context: grpc.ServicerContext
+    ) -> match_pb2.MatchResponse:
         wanted = pool_match_to_domain(request, self._settings)
         state = self._pool_view.current()
         index = state.select(wanted.selector)
+        check_deadline(context)
         result = solve_match(wanted.requests, index, wanted.policy)
         self._observe(wanted.requests, len(index.pool), result, source="pool")
         response = match_result_to_proto(result, wanted.requests, index.pool)
@@ -82,3 +88,11 @@ class MatchServicer(match_pb2_grpc.MatchServiceServicer):
         if self._metrics is not None:
             self._metrics.observe_match(requests, n_volunteers, result)
         self._tracing.record_phases(result.stats, requests=len(requests), volunteers=n_volunteers)
+
+
+def check_deadline(context: grpc.ServicerContext) -> None:
+    """``DeadlineExceededError`` if the call's deadline has passed: a solve nobody waits for
+    is not started (conversion of a large batch can take a while)."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        raise DeadlineExceededError("the deadline passed before the solve started")

@@ -1,13 +1,15 @@
 """Prometheus metrics of the engine, in one registry object (not the global default), so a
 process can run several servers and tests can read their own.
 
-Every metric the engine exports is declared here; the README's metric table is generated
-from ``Metrics.describe()`` so the two cannot drift.
+Every metric the engine exports is declared here (the gateway's are in ``gateway.metrics``);
+the README's metric table is written from ``Metrics.describe()``, and
+``tests/test_metrics_docs.py`` fails when the two differ.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from wsgiref.simple_server import WSGIServer
 
@@ -19,12 +21,16 @@ from prometheus_client import (
     disable_created_metrics,
     start_http_server,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from matcher.core.model import MatchResult, RequestBatch, Urgency
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Waits of people, seconds: 5 s .. 1 day.
+_WAIT_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 _SIZE_BUCKETS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
-_URGENCY_LABEL = {
+URGENCY_LABEL = {
     Urgency.ROUTINE: "routine",
     Urgency.URGENT: "urgent",
     Urgency.DIFFICULT: "difficult",
@@ -128,6 +134,56 @@ class Metrics:
             registry=r,
         )
 
+        self._declare_lifecycle(r)
+
+    def _declare_lifecycle(self, r: CollectorRegistry) -> None:
+        """The order lifecycle's metrics (fed by ``matcher.lifecycle_metrics``)."""
+        self.order_gauges = OrderGauges()
+        r.register(self.order_gauges)
+        self.orders_submitted = Counter(
+            "matcher_orders_submitted",
+            "Orders created by this server, by urgency (idempotent retries not counted).",
+            ("urgency",),
+            registry=r,
+        )
+        self.order_transitions = Counter(
+            "matcher_order_transitions",
+            "Orders this server moved into a state, by that state.",
+            ("state",),
+            registry=r,
+        )
+        self.offers = Counter(
+            "matcher_offers",
+            "Offers this server made, and what became of them "
+            "(made, accepted, declined, expired, withdrawn).",
+            ("outcome",),
+            registry=r,
+        )
+        self.order_acceptance = Histogram(
+            "matcher_order_acceptance_seconds",
+            "Time from an order's submission until every slot was accepted, by urgency.",
+            ("urgency",),
+            buckets=_WAIT_BUCKETS,
+            registry=r,
+        )
+        self.hours_credited = Counter(
+            "matcher_timebank_hours_credited",
+            "Volunteer hours credited in the time bank for completed orders.",
+            registry=r,
+        )
+        self.dispatch_rounds = Counter(
+            "matcher_dispatch_rounds",
+            "Dispatch rounds run by this server, by result (ok, failed).",
+            ("result",),
+            registry=r,
+        )
+        self.dispatch_round_duration = Histogram(
+            "matcher_dispatch_round_seconds",
+            "Duration of a dispatch round (sweep, match, offers).",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+
     def observe_rpc(self, method: str, code: str, seconds: float) -> None:
         """One finished RPC."""
         self.rpc_requests.labels(method, code).inc()
@@ -147,7 +203,7 @@ class Metrics:
             ("total", stats.total_ms),
         ):
             self.match_phase.labels(phase).observe(ms / 1000.0)
-        for urgency, label in _URGENCY_LABEL.items():
+        for urgency, label in URGENCY_LABEL.items():
             asked = int(requests.slots[requests.urgency == urgency].sum())
             served = int((requests.urgency[result.request] == urgency).sum())
             self.slots_asked.labels(label).inc(asked)
@@ -160,6 +216,47 @@ class Metrics:
             name = family.name + ("_total" if family.type == "counter" else "")
             out.append((name, family.type, family.documentation))
         return out
+
+
+#: What ``OrderGauges.read`` returns: orders per state, and the age of the oldest waiting
+#: order per state (seconds), each keyed by the state's label.
+OrderFigures = tuple[Mapping[str, float], Mapping[str, float]]
+
+
+class OrderGauges(Collector):
+    """``matcher_orders`` and ``matcher_orders_oldest_age_seconds``, read from the order store
+    once per scrape through ``read`` (set by ``matcher.lifecycle_metrics``; no samples until
+    then)."""
+
+    def __init__(self) -> None:
+        self.read: Callable[[], OrderFigures] | None = None
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return list(self._families(({}, {})))
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        return list(self._families(self.read() if self.read is not None else ({}, {})))
+
+    @staticmethod
+    def _families(figures: OrderFigures) -> Iterator[GaugeMetricFamily]:
+        counts, ages = figures
+        orders = GaugeMetricFamily(
+            "matcher_orders",
+            "Orders in the store, by state (read from the store at scrape time).",
+            labels=("state",),
+        )
+        for state, count in counts.items():
+            orders.add_metric((state,), count)
+        yield orders
+        oldest = GaugeMetricFamily(
+            "matcher_orders_oldest_age_seconds",
+            "Seconds since the oldest order still pending or offered was submitted, by state; "
+            "0 when there is none.",
+            labels=("state",),
+        )
+        for state, age in ages.items():
+            oldest.add_metric((state,), age)
+        yield oldest
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """OrderService and DispatchService: thin layers over the order desk and the dispatcher.
 
-validate -> convert (``matcher.convert.orders``) -> desk / dispatcher -> convert. Errors map
+validate -> convert (``matcher.convert.orders``) -> access policy (whose order:
+``matcher.access.policy``) -> desk / dispatcher -> convert. Errors map
 in ``grpc_errors``: an unknown order is NOT_FOUND, a transition the order's state does not
 allow FAILED_PRECONDITION (naming the state), bad input INVALID_ARGUMENT naming the field.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import grpc
 
+from matcher.access import policy
+from matcher.access.principal import current
 from matcher.convert.orders import (
     cancellation_to_domain,
     check_id,
@@ -38,9 +41,11 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self, request: orders_pb2.SubmitOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.SubmitOrderResponse:
         wanted = submission_to_domain(request, self._desk.now_ms() // 1000)
+        caller = current()
         order, created = self._desk.submit(
-            wanted.branch_id, wanted.resident, wanted.spec, wanted.idempotency_key
+            wanted.branch_id, wanted.resident, wanted.spec, wanted.idempotency_key, caller.key_id
         )
+        policy.check_order(caller, order)
         if created:  # an urgent order may have been dispatched already: show where it is
             order = self._desk.get(order.order_id)
         return orders_pb2.SubmitOrderResponse(order=order_to_proto(order), created=created)
@@ -50,7 +55,9 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self, request: orders_pb2.GetOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.GetOrderResponse:
         check_id(request.order_id, "order_id")
-        return orders_pb2.GetOrderResponse(order=order_to_proto(self._desk.get(request.order_id)))
+        order = self._desk.get(request.order_id)
+        policy.check_order(current(), order)
+        return orders_pb2.GetOrderResponse(order=order_to_proto(order))
 
     @translate_errors
     def ListOrders(  # noqa: N802
@@ -58,7 +65,11 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     ) -> orders_pb2.ListOrdersResponse:
         query = list_orders_to_query(request)
         page, total = self._desk.list_orders(
-            query.states, query.branch_ids, query.offset, query.page_size
+            query.states,
+            query.branch_ids,
+            query.offset,
+            query.page_size,
+            policy.owner_filter(current()),
         )
         end = query.offset + len(page)
         return orders_pb2.ListOrdersResponse(
@@ -72,6 +83,9 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self, request: orders_pb2.CancelOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.CancelOrderResponse:
         actor, reason = cancellation_to_domain(request)
+        caller = current()
+        actor = policy.cancel_actor(caller, actor)
+        policy.check_order_id(caller, lambda: self._desk.get(request.order_id))
         order = self._desk.cancel(request.order_id, actor, reason)
         return orders_pb2.CancelOrderResponse(order=order_to_proto(order))
 
@@ -80,14 +94,20 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         self, request: orders_pb2.CompleteOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.CompleteOrderResponse:
         minutes, actor, volunteer_id = completion_to_domain(request)
+        caller = current()
+        policy.check_completion(
+            caller, actor, volunteer_id, lambda: self._desk.get(request.order_id)
+        )
         order, credited = self._desk.complete(request.order_id, minutes, actor, volunteer_id)
-        return orders_pb2.CompleteOrderResponse(order=order_to_proto(order), credited=credited)
+        shown = policy.visible_order(caller, order)
+        return orders_pb2.CompleteOrderResponse(order=order_to_proto(shown), credited=credited)
 
     @translate_errors
     def RateOrder(  # noqa: N802
         self, request: orders_pb2.RateOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.RateOrderResponse:
         stars, comment = rating_to_domain(request)
+        policy.check_order_id(current(), lambda: self._desk.get(request.order_id))
         order = self._desk.rate(request.order_id, stars, comment)
         return orders_pb2.RateOrderResponse(order=order_to_proto(order))
 

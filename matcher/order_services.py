@@ -19,6 +19,7 @@ from matcher.offer_service import OfferServicer
 from matcher.order_service import DispatchServicer, OrderServicer
 from matcher.orders.desk import OrderDesk
 from matcher.orders.dispatcher import Dispatcher
+from matcher.orders.observer import LifecycleObserver
 from matcher.orders.store import OrderStore, open_order_store
 from matcher.orders.timebank import TimeBank
 from matcher.pool_view import PoolView
@@ -62,14 +63,17 @@ def add_order_services(
     settings: Settings,
     pool_view: PoolView,
     clock: Callable[[], float] = time.time,
+    observer: LifecycleObserver | None = None,
 ) -> OrderServices:
-    """Open the order store and register the four services on ``server``."""
+    """Open the order store and register the four services on ``server``; ``observer``
+    hears of every order written and every round run."""
     store = open_order_store(settings.store, prefix=settings.redis_prefix)
-    desk = OrderDesk(store, pool_view.store, clock, settings.offer_ttl_seconds)
+    desk = OrderDesk(store, pool_view.store, clock, settings.offer_ttl_seconds, observer=observer)
     dispatcher = Dispatcher(desk, pool_view, settings.dispatch_window_seconds)
     bank = TimeBank(store, pool_view.store, clock)
     orders_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(desk), server)  # type: ignore[no-untyped-call]
     orders_pb2_grpc.add_DispatchServiceServicer_to_server(DispatchServicer(dispatcher), server)  # type: ignore[no-untyped-call]
-    orders_pb2_grpc.add_OfferServiceServicer_to_server(OfferServicer(desk), server)  # type: ignore[no-untyped-call]
+    offers = OfferServicer(desk, max_streams=settings.watch_stream_limit)
+    orders_pb2_grpc.add_OfferServiceServicer_to_server(offers, server)  # type: ignore[no-untyped-call]
     timebank_pb2_grpc.add_TimeBankServiceServicer_to_server(TimeBankServicer(bank), server)  # type: ignore[no-untyped-call]
     return OrderServices(store, desk, dispatcher)

@@ -13,6 +13,8 @@ import dataclasses
 import grpc
 import numpy as np
 
+from matcher.access import policy
+from matcher.access.principal import current
 from matcher.config import Settings
 from matcher.convert import (
     MAX_ID_CHARS,
@@ -60,6 +62,7 @@ class VolunteerServicer(volunteers_pb2_grpc.VolunteerServiceServicer):
     def GetVolunteer(  # noqa: N802
         self, request: volunteers_pb2.GetVolunteerRequest, context: grpc.ServicerContext
     ) -> volunteers_pb2.GetVolunteerResponse:
+        policy.check_volunteer(current(), request.volunteer_id)  # a volunteer app: itself only
         return volunteers_pb2.GetVolunteerResponse(
             volunteer=record_to_proto(self._existing(request.volunteer_id))
         )

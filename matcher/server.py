@@ -11,6 +11,9 @@ is NOT_SERVING while the store is unreachable. Pool Matches need the store too, 
 that matches against the pool should watch VolunteerService; those calls fail with
 UNAVAILABLE meanwhile. The order lifecycle's services (``order_services``: OrderService,
 DispatchService, OfferService, TimeBankService) follow the store the same way.
+
+The port serves TLS (or mutual TLS) when ``MATCHER_TLS_*`` say so (``matcher.tls``); requests
+over ``MATCHER_MAX_MESSAGE_BYTES`` are answered by ``matcher.message_limit``.
 """
 
 from __future__ import annotations
@@ -28,9 +31,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from matcher.access.interceptor import access_interceptor
 from matcher.config import MEMORY_STORE, Settings
 from matcher.interceptors import AccessLogInterceptor
+from matcher.lifecycle_metrics import OrderMetrics, export_order_gauges
 from matcher.match_service import MatchServicer
+from matcher.message_limit import MessageLimitInterceptor, grpc_receive_limit
 from matcher.metrics import Metrics, MetricsEndpoint, serve_metrics
 from matcher.order_services import SERVICE_NAMES as ORDER_SERVICE_NAMES
 from matcher.order_services import OrderServices, add_order_services
@@ -40,6 +46,8 @@ from matcher.status_service import StatusServicer, StatusSources
 from matcher.store.base import VolunteerStore, open_store
 from matcher.store.instrumented import InstrumentedStore
 from matcher.store_probe import StoreProbe
+from matcher.tls import describe as describe_tls
+from matcher.tls import server_credentials
 from matcher.tracing import Tracing, setup_tracing
 from matcher.v1 import (
     match_pb2,
@@ -168,12 +176,17 @@ def _build(
     clock: Callable[[], float] = time.time,
 ) -> MatcherServer:
     options = [
-        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        # a little more than the limit, so that MessageLimitInterceptor answers it by name
+        ("grpc.max_receive_message_length", grpc_receive_limit(settings.max_message_bytes)),
         ("grpc.max_send_message_length", settings.max_message_bytes),
     ]
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="matcher"),
-        interceptors=[AccessLogInterceptor(metrics, tracing)],
+        interceptors=[
+            AccessLogInterceptor(metrics, tracing),
+            access_interceptor(settings),  # inside the access log: it logs the final code
+            MessageLimitInterceptor(settings.max_message_bytes),
+        ],
         options=options,
     )
     pool_view = PoolView(store)
@@ -181,7 +194,8 @@ def _build(
     match_pb2_grpc.add_MatchServiceServicer_to_server(match_servicer, server)  # type: ignore[no-untyped-call]
     registry = VolunteerServicer(settings, pool_view)
     volunteers_pb2_grpc.add_VolunteerServiceServicer_to_server(registry, server)  # type: ignore[no-untyped-call]
-    orders = add_order_services(server, settings, pool_view, clock)
+    orders = add_order_services(server, settings, pool_view, clock, OrderMetrics(metrics))
+    export_order_gauges(metrics, orders.store, clock)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", SERVICE_NAME, VOLUNTEER_SERVICE_NAME, *ORDER_SERVICE_NAMES):
@@ -197,7 +211,12 @@ def _build(
         ),
         server,
     )
-    port = server.add_insecure_port(bind_address(settings.host, settings.port))
+    credentials = server_credentials(settings)  # ConfigError naming an unreadable file
+    address = bind_address(settings.host, settings.port)
+    if credentials is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, credentials)
     if port == 0:  # older grpcio reports a failed bind this way instead of raising
         raise RuntimeError(f"could not bind {bind_address(settings.host, settings.port)}")
     probe = StoreProbe(
@@ -269,8 +288,9 @@ def serve(settings: Settings) -> None:
     app = create_server(settings)
     app.start()
     logger.info(
-        "matcher listening on %s (%d workers, store=%s)",
+        "matcher listening on %s, %s (%d workers, store=%s)",
         bind_address(settings.host, app.port),
+        describe_tls(settings),
         settings.workers,
         app.store.description,
     )

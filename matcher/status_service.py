@@ -25,6 +25,11 @@ MAIN_COUNTERS = (
     "matcher_rpc_duration_seconds_sum",
     "matcher_match_slots_asked_total",
     "matcher_match_slots_served_total",
+    "matcher_orders",
+    "matcher_orders_oldest_age_seconds",
+    "matcher_offers_total",
+    "matcher_dispatch_rounds_total",
+    "matcher_timebank_hours_credited_total",
 )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import grpc
 
+from matcher.access import policy
+from matcher.access.principal import current
 from matcher.convert.orders import check_id
 from matcher.convert.timebank import (
     balance_to_proto,
@@ -33,6 +35,7 @@ class TimeBankServicer(timebank_pb2_grpc.TimeBankServiceServicer):
         self, request: timebank_pb2.GetBalanceRequest, context: grpc.ServicerContext
     ) -> timebank_pb2.GetBalanceResponse:
         check_id(request.volunteer_id, "volunteer_id")
+        policy.check_volunteer(current(), request.volunteer_id)
         return balance_to_proto(self._bank.balance(request.volunteer_id))
 
     @translate_errors
@@ -40,6 +43,7 @@ class TimeBankServicer(timebank_pb2_grpc.TimeBankServiceServicer):
         self, request: timebank_pb2.GetStatementRequest, context: grpc.ServicerContext
     ) -> timebank_pb2.GetStatementResponse:
         offset, size = statement_page(request)
+        policy.check_volunteer(current(), request.volunteer_id)
         entries, total = self._bank.statement(request.volunteer_id, offset, size)
         balance = self._bank.balance(request.volunteer_id)
         return statement_to_proto(entries, offset, total, balance.minutes)

@@ -25,7 +25,7 @@ import grpc
 
 from matcher.config import Settings
 from matcher.convert import check_upserts
-from matcher.errors import ValidationError
+from matcher.errors import LimitExceededError, ValidationError
 from matcher.v1 import volunteers_pb2, volunteers_pb2_grpc
 from matcher.volunteer_file import Row, read_volunteer_file
 
@@ -82,7 +82,7 @@ def _check_batch(rows: list[Row], settings: Settings, checked: CheckedFile) -> N
         return
     try:
         _convert(rows, settings)
-    except ValidationError:
+    except (ValidationError, LimitExceededError):
         for row in rows:
             found = _violations(row, settings)
             if found:
@@ -99,6 +99,9 @@ def _violations(row: Row, settings: Settings) -> list[tuple[int, str, str]]:
         _convert([row], settings)
     except ValidationError as error:
         return [(row.line, _column(v.field), v.description) for v in error.violations]
+    except LimitExceededError as error:  # only a per-volunteer limit can fail for one row
+        problem = f"has {error.actual} windows; at most {error.allowed} are allowed ({error.limit})"
+        return [(row.line, "availability", problem)]
     return []
 
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ T0 = 1_655_280_000
 HOUR = 3600
 QABQA = (36.27, 100.62)
 REDIS_URL = "redis://127.0.0.1:6379/14"
+#: Offer states that hold the volunteer's time.
+LIVE_OFFER_STATES = (orders_pb2.OFFER_STATE_OPEN, orders_pb2.OFFER_STATE_ACCEPTED)
 
 
 def spec(
@@ -264,3 +268,25 @@ def system(request: pytest.FixtureRequest) -> Iterator[OrderSystem]:
     """A running server on each store kind, clock at T0, rounds on demand."""
     with system_on(request.param) as running:
         yield running
+
+
+def check_no_double_booking(orders: list[orders_pb2.Order]) -> int:
+    """Assert every volunteer's live offers are disjoint in time and no order is over-offered;
+    returns how many live offers there are."""
+    booked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    live = 0
+    for order in orders:
+        mine = [o for o in order.offers if o.state in LIVE_OFFER_STATES]
+        assert len(mine) <= order.request.volunteers_needed, order.order_id
+        assert len({o.volunteer_id for o in order.offers}) == len(order.offers), order.order_id
+        window = order.request.window
+        for offer in mine:
+            booked[offer.volunteer_id].append(
+                (window.start.seconds, window.end.seconds, offer.offer_id)
+            )
+            live += 1
+    for vid, spans in booked.items():
+        spans.sort()
+        for (_, end, first), (start, _, second) in itertools.pairwise(spans):
+            assert end <= start, f"{vid} double-booked: {first} and {second}"
+    return live

@@ -99,7 +99,7 @@ def test_availability_windows_are_sorted_and_checked() -> None:
     too_many = [
         match_pb2.TimeWindow(start={"seconds": k}, end={"seconds": k + 1}) for k in range(5)
     ]
-    with pytest.raises(ValidationError, match="MATCHER_MAX_WINDOWS_PER_VOLUNTEER"):
+    with pytest.raises(LimitExceededError, match="MATCHER_MAX_WINDOWS_PER_VOLUNTEER=4"):
         availability_to_windows(too_many, Settings(max_windows_per_volunteer=4))
 
 

@@ -20,13 +20,13 @@ from tests.order_builders import (
     T0,
     ManualClock,
     OrderSystem,
+    check_no_double_booking,
     running_system,
 )
 from tests.registry_builders import north_km, private_prefix, shared_redis_or_skip, upsert
 
 pytestmark = pytest.mark.redis
 OR = orders_pb2
-LIVE = (OR.OFFER_STATE_OPEN, OR.OFFER_STATE_ACCEPTED)
 DISPATCHERS = 3
 RACES = 25
 
@@ -34,28 +34,6 @@ RACES = 25
 def all_orders(system: OrderSystem) -> list[orders_pb2.Order]:
     reply = system.orders.ListOrders(OR.ListOrdersRequest(page_size=1000), timeout=10)
     return list(reply.orders)
-
-
-def check_no_double_booking(orders: list[orders_pb2.Order]) -> int:
-    """Assert every volunteer's live offers are disjoint in time and no order is over-offered;
-    returns how many live offers there are."""
-    booked: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    live = 0
-    for order in orders:
-        mine = [o for o in order.offers if o.state in LIVE]
-        assert len(mine) <= order.request.volunteers_needed, order.order_id
-        assert len({o.volunteer_id for o in order.offers}) == len(order.offers), order.order_id
-        window = order.request.window
-        for offer in mine:
-            booked[offer.volunteer_id].append(
-                (window.start.seconds, window.end.seconds, offer.offer_id)
-            )
-            live += 1
-    for vid, spans in booked.items():
-        spans.sort()
-        for (_, end, first), (start, _, second) in itertools.pairwise(spans):
-            assert end <= start, f"{vid} double-booked: {first} and {second}"
-    return live
 
 
 def together(calls: list[Callable[[], object]]) -> list[object]:

@@ -188,19 +188,6 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "volunteers[0].availability[1]",
         "overlaps availability[0]",
     ),
-    (
-        "too many windows",
-        lambda m: _vol(m, 1).availability.extend(
-            [
-                match_pb2.TimeWindow(
-                    start={"seconds": 10**9 + 10 * k}, end={"seconds": 10**9 + 10 * k + 5}
-                )
-                for k in range(4)
-            ]
-        ),
-        "volunteers[1].availability",
-        "MATCHER_MAX_WINDOWS_PER_VOLUNTEER",
-    ),
     ("unknown urgency", lambda m: setattr(_req(m), "urgency", 7), "requests[0].urgency", "Urgency"),
     (
         "negative urgency",
@@ -396,6 +383,13 @@ def _limit_cases(limits: Settings) -> list[tuple[str, match_pb2.MatchRequest, in
     many_requests = [match_pb2.ServiceRequest(id=f"r{i}") for i in range(limits.max_requests + 1)]
     many_volunteers = [match_pb2.Volunteer(id=f"v{i}") for i in range(limits.max_volunteers + 1)]
     big = [match_pb2.ServiceRequest(id="big", volunteers_needed=limits.max_slots + 1)]
+    busy = match_pb2.Volunteer(
+        id="busy",
+        availability=[
+            match_pb2.TimeWindow(start={"seconds": 10 * k}, end={"seconds": 10 * k + 5})
+            for k in range(limits.max_windows_per_volunteer + 1)
+        ],
+    )
     return [
         (
             "MATCHER_MAX_REQUESTS",
@@ -408,10 +402,15 @@ def _limit_cases(limits: Settings) -> list[tuple[str, match_pb2.MatchRequest, in
             limits.max_volunteers,
         ),
         ("MATCHER_MAX_SLOTS", match_pb2.MatchRequest(requests=big), limits.max_slots),
+        (
+            "MATCHER_MAX_WINDOWS_PER_VOLUNTEER",
+            match_pb2.MatchRequest(volunteers=[busy]),
+            limits.max_windows_per_volunteer,
+        ),
     ]
 
 
-@pytest.mark.parametrize("which", [0, 1, 2], ids=["requests", "volunteers", "slots"])
+@pytest.mark.parametrize("which", [0, 1, 2, 3], ids=["requests", "volunteers", "slots", "windows"])
 def test_batch_limits_are_resource_exhausted(
     match_stub: match_pb2_grpc.MatchServiceStub, test_settings: Settings, which: int
 ) -> None:

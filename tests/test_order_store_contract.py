@@ -25,6 +25,7 @@ from matcher.orders.store import (
     InsufficientBalanceError,
     OrderStore,
     StaleOrderError,
+    StateCensus,
 )
 from tests.order_builders import HOUR, T0, new_order, order_store
 
@@ -95,6 +96,21 @@ def test_ids_by_state_follow_commits_oldest_first(order_store: OrderStore) -> No
     assert order_store.ids_in_states([OrderState.OFFERED]) == ["ord-2"]
     both = order_store.ids_in_states([OrderState.OFFERED, OrderState.PENDING])
     assert both == ["ord-1", "ord-2", "ord-3"]
+
+
+def test_census_counts_each_state_with_its_oldest_order(order_store: OrderStore) -> None:
+    empty = order_store.census()
+    assert set(empty) == set(OrderState)
+    assert all(c == StateCensus(0, 0) for c in empty.values())
+    for i, at in ((3, 30), (1, 10), (2, 20)):
+        order_store.create(new_order(f"ord-{i}", now_ms=NOW_MS + at))
+    one = order_store.get("ord-1")
+    assert one is not None
+    order_store.commit(dataclasses.replace(one, state=OrderState.OFFERED), now_ms=NOW_MS)
+    census = order_store.census()
+    assert census[OrderState.PENDING] == StateCensus(2, NOW_MS + 20)
+    assert census[OrderState.OFFERED] == StateCensus(1, NOW_MS + 10)
+    assert census[OrderState.ACCEPTED] == StateCensus(0, 0)
 
 
 def test_overlapping_holds_of_one_volunteer_are_refused(order_store: OrderStore) -> None:

@@ -9,24 +9,19 @@ acknowledged write is lost, after a clean stop (SIGTERM) or a crash (SIGKILL).
 
 from __future__ import annotations
 
-import shutil
 import signal
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import grpc
 import pytest
-import redis
 from grpc_health.v1 import health_pb2
 
 from matcher.config import Settings
 from matcher.v1 import match_pb2, volunteers_pb2
 from tests.conftest import make_valid_request
+from tests.private_redis import PrivateRedis, private_redis_server
 from tests.registry_builders import (
     Registry,
-    free_port,
     north_km,
     request,
     rpc_error,
@@ -41,64 +36,10 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
-class PrivateRedis:
-    """A ``redis-server`` of this test's own on a free port, its data in ``directory``."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--appendonly", "yes",
-                "--appendfsync", "always",
-                "--save", "",
-                "--dir", str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
-        try:
-            wait_until(lambda: self._answers(client), 10, "the private redis-server to start")
-        finally:
-            client.close()
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    @staticmethod
-    def _answers(client: redis.Redis) -> bool:
-        try:
-            return bool(client.ping())
-        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
-            return False
-
-
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: the fault tests need a Redis of their own")
-    directory = Path(tempfile.mkdtemp(prefix="matcher-redis-"))
-    server = PrivateRedis(directory)
-    try:
-        server.start()
+    with private_redis_server() as server:
         yield server
-    finally:
-        server.stop(signal.SIGKILL)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

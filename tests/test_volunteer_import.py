@@ -4,6 +4,7 @@ field, all-or-nothing versus --only-valid, and imports into a live server."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,3 +247,27 @@ def test_cli_rejects_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["import", "volunteers", str(path), "--batch-size", "0"]) == 2
     assert main(["import", "volunteers", str(tmp_path / "absent.csv")]) == 2
     assert "absent.csv" in capsys.readouterr().err
+
+
+def test_a_row_over_the_window_limit_is_named(tmp_path: Path) -> None:
+    """MATCHER_MAX_WINDOWS_PER_VOLUNTEER is a limit (RESOURCE_EXHAUSTED over the API): the
+    importer still names the row and the column instead of failing the whole file."""
+    windows = [
+        [f"2026-12-01T0{h}:00:00Z", f"2026-12-01T0{h}:30:00Z"]
+        for h in range(SETTINGS.max_windows_per_volunteer + 1)
+    ]
+    path = write(
+        tmp_path,
+        "v.jsonl",
+        '{"id": "a", "lat": 36.27, "lon": 100.62}',
+        json.dumps({"id": "b", "lat": 36.27, "lon": 100.62, "availability": windows}),
+    )
+    checked = check_file(path, SETTINGS)
+    assert [g[0] for g in checked.good] == [1]
+    assert checked.problems == [
+        (
+            2,
+            "availability",
+            "has 5 windows; at most 4 are allowed (MATCHER_MAX_WINDOWS_PER_VOLUNTEER)",
+        )
+    ]

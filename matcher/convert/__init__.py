@@ -3,8 +3,8 @@
 This package is the one place that imports both. Reading a message validates it: every
 problem found is reported at once, as a ``ValidationError`` whose ``FieldViolation``s name
 proto field paths (``requests[3].location.lat``), capped at ``MAX_VIOLATIONS`` entries.
-Batch sizes are checked against the configured limits before any per-item work and raise
-``LimitExceededError``.
+Batch sizes are checked against the configured limits before any per-item work, and windows
+per volunteer before the windows are read; both raise ``LimitExceededError``.
 
 =================== ==========================================================================
 module              converts

@@ -31,6 +31,8 @@ MAX_REASON_CHARS = 200
 MAX_COMMENT_CHARS = 500
 MAX_HOURS_SERVED = 24.0
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
+#: Most digits of the offset in a page token (offsets stay below 10**18, within int64).
+MAX_TOKEN_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -222,10 +224,17 @@ def decode_page_token(token: str, found: Violations) -> int:
         raw = base64.urlsafe_b64decode(token.encode()).decode()
     except (ValueError, UnicodeDecodeError):
         raw = ""
-    if not raw.startswith("o1:") or not raw[3:].isdigit():
+    digits = raw[3:]
+    # ASCII digits only ("²".isdigit() holds, int("²") fails), and few enough that the
+    # offset stays an int64 (Redis list indexes are; int() also refuses > 4300 digits)
+    if not raw.startswith("o1:") or not _offset_digits(digits):
         found.add("page_token", "is not a token this server issued")
         return 0
-    return int(raw[3:])
+    return int(digits)
+
+
+def _offset_digits(digits: str) -> bool:
+    return digits.isascii() and digits.isdigit() and len(digits) <= MAX_TOKEN_DIGITS
 
 
 def spec_to_request(order_id: str, spec: ServiceSpec) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from matcher.convert.checks import (
 from matcher.core.arrays import I64, U8
 from matcher.core.model import VolunteerPool
 from matcher.core.skills import N_SKILLS
+from matcher.errors import LimitExceededError
 from matcher.v1 import match_pb2
 
 
@@ -167,17 +168,19 @@ def read_availability(
     """Owner, start and end of every availability window, checked for order and overlap.
 
     ``counts`` holds each volunteer's number of windows and ``flat_times`` every window's
-    (start s, start ns, end s, end ns), volunteer after volunteer.
+    (start s, start ns, end s, end ns), volunteer after volunteer. A volunteer with more than
+    ``max_windows`` windows is a ``LimitExceededError`` (the first such one is named).
     """
+    over = np.flatnonzero(np.array(counts, dtype=np.int64) > max_windows)
+    if len(over):
+        i = int(over[0])
+        raise LimitExceededError(
+            "MATCHER_MAX_WINDOWS_PER_VOLUNTEER",
+            max_windows,
+            counts[i],
+            f"{child(at, 'availability')(i)}: windows",
+        )
     owner, pos = owners(counts)
-    found.rows(
-        np.array(counts, dtype=np.int64) > max_windows,
-        child(at, "availability"),
-        lambda i: (
-            f"has {counts[i]} windows; at most {max_windows} are allowed "
-            "(MATCHER_MAX_WINDOWS_PER_VOLUNTEER)"
-        ),
-    )
 
     def path(k: int) -> str:
         return join(at(int(owner[k])), f"availability[{pos[k]}]")

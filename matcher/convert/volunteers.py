@@ -41,8 +41,9 @@ def upserts_to_records(
 ) -> tuple[list[VolunteerRecord], dict[str, int]]:
     """Validate an upsert batch; returns the records to write and the expected versions.
 
-    Raises ``LimitExceededError`` for more than ``MATCHER_MAX_VOLUNTEERS`` entries and
-    ``ValidationError`` naming every bad field (``volunteers[3].volunteer.home.lat``).
+    Raises ``LimitExceededError`` for more than ``MATCHER_MAX_VOLUNTEERS`` entries or
+    ``MATCHER_MAX_WINDOWS_PER_VOLUNTEER`` windows for one volunteer, and ``ValidationError``
+    naming every bad field (``volunteers[3].volunteer.home.lat``).
     """
     entries = msg.volunteers
     pool = _read_upserts(msg, settings if settings is not None else Settings())

@@ -57,6 +57,7 @@ def encode_order(order: Order) -> str:
         "k": order.stars,
         "c": order.comment,
         "t": [order.created_ms, order.updated_ms],
+        "w": order.owner,
     }
     return _dumps(data)
 
@@ -82,6 +83,7 @@ def decode_order(text: str | bytes) -> Order:
         version=d["ver"],
         created_ms=d["t"][0],
         updated_ms=d["t"][1],
+        owner=d.get("w", ""),  # absent in records written before access control
     )
 
 

@@ -31,6 +31,7 @@ from matcher.orders.model import (
     ServiceSpec,
     Transaction,
 )
+from matcher.orders.observer import LifecycleObserver, NoObserver
 from matcher.orders.offer_feed import OfferFeed
 from matcher.orders.store import OrderStore, StaleOrderError
 from matcher.orders.timebank import earn_transaction
@@ -76,6 +77,7 @@ class OrderDesk:
         clock: Callable[[], float],
         offer_ttl_seconds: float,
         feed: OfferFeed | None = None,
+        observer: LifecycleObserver | None = None,
     ) -> None:
         self.orders = orders
         self.registry = registry
@@ -83,23 +85,34 @@ class OrderDesk:
         self.offer_ttl_ms = int(offer_ttl_seconds * 1000)
         self.feed = feed if feed is not None else OfferFeed()
         self.on_urgent: Callable[[], None] | None = None  # set by the dispatcher
+        self.observer: LifecycleObserver = observer or NoObserver()
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
 
     def submit(
-        self, branch_id: str, resident: Resident, spec: ServiceSpec, idempotency_key: str
+        self,
+        branch_id: str,
+        resident: Resident,
+        spec: ServiceSpec,
+        idempotency_key: str,
+        owner: str = "",
     ) -> tuple[Order, bool]:
         """Create the order (or find the one this key created); returns it and whether this
-        call created it. An URGENT order wakes the dispatcher at once."""
+        call created it. An URGENT order wakes the dispatcher at once. ``owner`` (the
+        submitting API key's id) is kept on the order and scopes the idempotency key, so two
+        apps' keys never meet."""
         digest = fingerprint(branch_id, resident, spec)
-        order_id = order_id_for(idempotency_key)
-        order = lifecycle.submit(order_id, branch_id, resident, spec, digest, self.now_ms())
+        order_id = order_id_for(f"{owner}\x00{idempotency_key}" if owner else idempotency_key)
+        now = self.now_ms()
+        order = lifecycle.submit(order_id, branch_id, resident, spec, digest, now, owner)
         stored, created = self.orders.create(order)
         if not created and stored.fingerprint != digest:
             raise ConflictError(
                 f"idempotency key already used for order {order_id} with different content"
             )
+        if created:
+            self.observer.order_written(None, stored, None)
         if created and spec.urgency is Urgency.URGENT and self.on_urgent is not None:
             self.on_urgent()
         return stored, created
@@ -179,15 +192,24 @@ class OrderDesk:
         return self.transition(order.order_id, step, first=order)
 
     def list_orders(
-        self, states: tuple[OrderState, ...], branch_ids: tuple[str, ...], offset: int, limit: int
+        self,
+        states: tuple[OrderState, ...],
+        branch_ids: tuple[str, ...],
+        offset: int,
+        limit: int,
+        owner: str | None = None,
     ) -> tuple[list[Order], int]:
-        """One page of the orders in ``states`` (of ``branch_ids`` if any), oldest first, and
-        how many there are in all."""
+        """One page of the orders in ``states`` (of ``branch_ids`` if any, submitted by API key
+        ``owner`` if not None), oldest first, and how many there are in all."""
         ids = self.orders.ids_in_states(states)
-        if branch_ids:
+        if branch_ids or owner is not None:
             wanted = set(branch_ids)
             found = [
-                o for o in self.orders.get_many(ids) if o is not None and o.branch_id in wanted
+                o
+                for o in self.orders.get_many(ids)
+                if o is not None
+                and (not wanted or o.branch_id in wanted)
+                and (owner is None or o.owner == owner)
             ]
             return found[offset : offset + limit], len(found)
         page = [o for o in self.orders.get_many(ids[offset : offset + limit]) if o is not None]
@@ -236,6 +258,7 @@ class OrderDesk:
                 before = None
                 continue
             self._after_write(before, written)
+            self.observer.order_written(before, written, txn)
             return written, True
         raise ConflictError(f"order {order_id} kept changing; try again")
 

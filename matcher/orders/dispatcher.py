@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 
 from matcher.core.model import Policy
@@ -80,7 +81,15 @@ class Dispatcher:
     ) -> RoundReport:
         """One round now (after any round already running in this process)."""
         with self._round_lock:
-            report = run_round(self.desk, self._view, scope, selector, policy or Policy())
+            started = time.perf_counter()
+            try:
+                report = run_round(self.desk, self._view, scope, selector, policy or Policy())
+            except BaseException:
+                self.desk.observer.round_finished(time.perf_counter() - started, 0, True)
+                raise
+            self.desk.observer.round_finished(
+                time.perf_counter() - started, len(report.offers), False
+            )
         logger.info(
             "dispatch round: %d orders, %d offers, %d unserved, %d conflicts, %d solves",
             report.orders_considered,

@@ -108,8 +108,9 @@ def submit(
     spec: ServiceSpec,
     fingerprint: str,
     now_ms: int,
+    owner: str = "",
 ) -> Order:
-    """A new PENDING order."""
+    """A new PENDING order (``owner``: the id of the API key that submits it)."""
     first = HistoryEvent(now_ms, Event.SUBMIT, None, S.PENDING, Actor.RESIDENT)
     return Order(
         order_id=order_id,
@@ -121,6 +122,7 @@ def submit(
         history=(first,),
         created_ms=now_ms,
         updated_ms=now_ms,
+        owner=owner,
     )
 
 

@@ -28,6 +28,7 @@ from matcher.orders.store import (
     HoldConflictError,
     InsufficientBalanceError,
     StaleOrderError,
+    StateCensus,
     moved_minutes,
 )
 
@@ -72,6 +73,16 @@ class MemoryOrderStore:
         with self._lock:
             found = [o for o in self._orders.values() if o.state in wanted]
         return [o.order_id for o in sorted(found, key=lambda o: (o.created_ms, o.order_id))]
+
+    def census(self) -> dict[OrderState, StateCensus]:
+        counts = dict.fromkeys(OrderState, 0)
+        oldest = dict.fromkeys(OrderState, 0)
+        with self._lock:
+            for order in self._orders.values():
+                counts[order.state] += 1
+                if not oldest[order.state] or order.created_ms < oldest[order.state]:
+                    oldest[order.state] = order.created_ms
+        return {state: StateCensus(counts[state], oldest[state]) for state in OrderState}
 
     def commit(
         self,

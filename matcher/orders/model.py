@@ -139,6 +139,7 @@ class Order:
     version: int = 0  # set by the store: 1 on creation, +1 on every write
     created_ms: int = 0
     updated_ms: int = 0
+    owner: str = ""  # id of the API key that submitted it ("" in open mode or from before)
 
     @property
     def accepted_volunteers(self) -> tuple[str, ...]:

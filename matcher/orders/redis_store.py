@@ -51,6 +51,7 @@ from matcher.orders.store import (
     HoldConflictError,
     InsufficientBalanceError,
     StaleOrderError,
+    StateCensus,
     moved_minutes,
 )
 from matcher.store.redis_errors import translate_redis_errors
@@ -135,6 +136,19 @@ class RedisOrderStore:
             pipe.zrange(self._state_key(state), 0, -1, withscores=True)
         scored = [(score, _text(i)) for rows in pipe.execute() for i, score in rows]
         return [i for _, i in sorted(scored)]
+
+    @translate_redis_errors
+    def census(self) -> dict[OrderState, StateCensus]:
+        pipe = self._redis.pipeline(transaction=False)
+        for state in OrderState:
+            pipe.zcard(self._state_key(state))
+            pipe.zrange(self._state_key(state), 0, 0, withscores=True)
+        replies = pipe.execute()
+        found = {}
+        for k, state in enumerate(OrderState):
+            first = replies[2 * k + 1]
+            found[state] = StateCensus(int(replies[2 * k]), int(first[0][1]) if first else 0)
+        return found
 
     @translate_redis_errors
     def commit(

@@ -23,6 +23,7 @@ Every method may raise ``StoreUnavailableError``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from matcher.errors import ConflictError
@@ -63,6 +64,14 @@ class InsufficientBalanceError(ConflictError):
         )
 
 
+@dataclass(frozen=True)
+class StateCensus:
+    """How many orders are in one state, and when the oldest of them was submitted."""
+
+    count: int
+    oldest_created_ms: int  # 0 when there are none
+
+
 class OrderStore(Protocol):
     """Orders, holds and the ledger (see the module docstring for the guarantees)."""
 
@@ -89,6 +98,10 @@ class OrderStore(Protocol):
 
     def ids_in_states(self, states: Iterable[OrderState]) -> list[str]:
         """Ids of the orders in any of ``states``, oldest first (creation time, then id)."""
+        ...
+
+    def census(self) -> dict[OrderState, StateCensus]:
+        """Orders per state (every state present), for the operators' gauges."""
         ...
 
     def commit(

@@ -31,8 +31,11 @@ class VolunteerServiceStub:
     acknowledged always sees it, on any server sharing the store.
 
     Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations for bad input;
-    UNAVAILABLE while the store cannot be reached (the health of matcher.v1.VolunteerService is
-    then NOT_SERVING; calls succeed again by themselves once the store is back).
+    RESOURCE_EXHAUSTED with google.rpc.ErrorInfo naming the limit for more than
+    MATCHER_MAX_VOLUNTEERS volunteers in one upsert or MATCHER_MAX_WINDOWS_PER_VOLUNTEER windows
+    for one volunteer (nothing is written); UNAVAILABLE while the store cannot be reached (the
+    health of matcher.v1.VolunteerService is then NOT_SERVING; calls succeed again by themselves
+    once the store is back).
     """
 
     def __init__(self, channel):
@@ -79,8 +82,11 @@ class VolunteerServiceServicer:
     acknowledged always sees it, on any server sharing the store.
 
     Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations for bad input;
-    UNAVAILABLE while the store cannot be reached (the health of matcher.v1.VolunteerService is
-    then NOT_SERVING; calls succeed again by themselves once the store is back).
+    RESOURCE_EXHAUSTED with google.rpc.ErrorInfo naming the limit for more than
+    MATCHER_MAX_VOLUNTEERS volunteers in one upsert or MATCHER_MAX_WINDOWS_PER_VOLUNTEER windows
+    for one volunteer (nothing is written); UNAVAILABLE while the store cannot be reached (the
+    health of matcher.v1.VolunteerService is then NOT_SERVING; calls succeed again by themselves
+    once the store is back).
     """
 
     def UpsertVolunteers(self, request, context):
@@ -174,8 +180,11 @@ class VolunteerService:
     acknowledged always sees it, on any server sharing the store.
 
     Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations for bad input;
-    UNAVAILABLE while the store cannot be reached (the health of matcher.v1.VolunteerService is
-    then NOT_SERVING; calls succeed again by themselves once the store is back).
+    RESOURCE_EXHAUSTED with google.rpc.ErrorInfo naming the limit for more than
+    MATCHER_MAX_VOLUNTEERS volunteers in one upsert or MATCHER_MAX_WINDOWS_PER_VOLUNTEER windows
+    for one volunteer (nothing is written); UNAVAILABLE while the store cannot be reached (the
+    health of matcher.v1.VolunteerService is then NOT_SERVING; calls succeed again by themselves
+    once the store is back).
     """
 
     @staticmethod

@@ -1,0 +1,149 @@
+"""``python -m benchmarks.mixed_load``: the mixed load test of issue #7.
+
+Starts a server on a loopback port of its own (in a child process; ``--store`` memory or a
+Redis URL, on a fresh key prefix deleted afterwards) unless ``--target HOST:PORT`` names one,
+registers a seeded volunteer library, then runs ``--clients`` concurrent clients for
+``--seconds``: residents ordering (urgent ones, retries with the same idempotency key, lost
+replies), dispatch rounds, volunteer apps answering offers (accept, decline, let expire,
+answer late), the centre completing orders (time-bank credit) and redeeming hours, residents
+rating and cancelling, and Match calls (inline and against the pool).
+
+Prints per-rpc calls, calls/s, p50/p99 latency and errors by code (expected race outcomes
+such as FAILED_PRECONDITION apart from failures), then checks the run's consistency (see
+``benchmarks.mixed``), and writes everything to ``--out``/mixed_load_<store>.json.
+
+Exit status: 0 passed; 1 an unexpected error, a client crash or a consistency violation;
+2 the run could not start (Redis or the target unreachable, bad arguments).
+
+With ``--target`` the server should be otherwise idle; the checks then cover the orders and
+volunteers of this run, and the holds and the ledger only when ``--store`` (with
+``--store-prefix``) lets them read the server's Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+import redis
+
+from benchmarks.mixed.report import print_table, result_path, write_json
+from benchmarks.mixed.run import ROLE_NAMES, LoadConfig, failures, run_mixed_load
+from benchmarks.suite import DEFAULT_OUT
+
+EXIT_FAILED, EXIT_SETUP = 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    d = LoadConfig()
+    p = argparse.ArgumentParser(prog="python -m benchmarks.mixed_load", description=__doc__)
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument(
+        "--seconds", type=float, default=d.seconds, help=f"load time (default {d.seconds:g})"
+    )
+    p.add_argument(
+        "--clients", type=int, default=d.clients, help=f"client threads (default {d.clients})"
+    )
+    p.add_argument("--store", default=d.store, help="memory (default) or redis://127.0.0.1:6379/9")
+    p.add_argument("--target", help="HOST:PORT of a running server (default: start one)")
+    p.add_argument(
+        "--store-prefix", default=d.store_prefix, help="with --target: its Redis key prefix"
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--volunteers", type=int, default=d.volunteers, help=f"default {d.volunteers}")
+    p.add_argument("--workers", type=int, default=d.workers, help="own server's threads")
+    p.add_argument("--offer-ttl", type=float, default=d.offer_ttl_seconds, help="own server, s")
+    p.add_argument("--dispatch-window", type=float, default=d.dispatch_window_seconds, help="s")
+    p.add_argument("--api-key", help="key sent by every role (default: none, the open mode)")
+    p.add_argument(
+        "--role-key",
+        action="append",
+        default=[],
+        metavar="ROLE=KEY",
+        help=f"a key for one role ({', '.join(ROLE_NAMES)}); repeatable",
+    )
+    p.add_argument("--api-key-header", default=d.api_key_header, help="authorization: Bearer KEY")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}/")
+    p.add_argument("--keep-data", action="store_true", help="keep the Redis keys of the run")
+    return p
+
+
+def config_from(args: argparse.Namespace) -> LoadConfig:
+    keys = {"*": args.api_key} if args.api_key else {}
+    for item in args.role_key:
+        role, sep, key = item.partition("=")
+        if not sep or role not in ROLE_NAMES or not key:
+            raise ValueError(f"--role-key {item!r}: expected ROLE=KEY, ROLE one of {ROLE_NAMES}")
+        keys[role] = key
+    if args.seconds <= 0 or args.clients < 6:
+        raise ValueError("--seconds must be > 0 and --clients at least 6")
+    return LoadConfig(
+        seconds=args.seconds,
+        clients=args.clients,
+        store=args.store,
+        target=args.target,
+        store_prefix=args.store_prefix,
+        seed=args.seed,
+        volunteers=args.volunteers,
+        workers=args.workers,
+        offer_ttl_seconds=args.offer_ttl,
+        dispatch_window_seconds=args.dispatch_window,
+        api_keys=keys,
+        api_key_header=args.api_key_header,
+        keep_data=args.keep_data,
+    )
+
+
+def _reachable(config: LoadConfig) -> str | None:
+    """Why the run cannot start, or None."""
+    if config.store != "memory":
+        client = redis.Redis.from_url(config.store, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            client.ping()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            return f"Redis at {config.store} is unreachable ({exc})"
+        finally:
+            client.close()
+    if config.target:
+        with grpc.insecure_channel(config.target) as channel:
+            try:
+                grpc.channel_ready_future(channel).result(timeout=10)
+            except grpc.FutureTimeoutError:
+                return f"no server answers at {config.target}"
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = config_from(args)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_SETUP
+    problem = _reachable(config)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_SETUP
+    results = run_mixed_load(config, lambda line: print(line, file=sys.stderr, flush=True))
+    words = sys.argv[1:] if argv is None else list(argv)
+    results["command"] = shlex.join(["python", "-m", "benchmarks.mixed_load", *words])
+    found = failures(results)
+    results["passed"] = not found
+    print_table(results, sys.stdout)
+    path = write_json(results, result_path(args.out, config.store, config.target))
+    print(f"wrote {path}")
+    if found:
+        print(f"FAILED: {len(found)} problem(s):", file=sys.stderr)
+        for line in found[:50]:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_FAILED
+    print("passed: no unexpected errors, every consistency check held")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
