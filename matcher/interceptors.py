@@ -56,11 +56,13 @@ def wrap_handler(
     handler: Handler,
     unary: Callable[[Behaviour], Behaviour],
     stream: Callable[[StreamBehaviour], StreamBehaviour],
+    request_deserializer: Callable[[bytes], Any] | None = None,
 ) -> Handler:
     """``handler`` with its behaviour wrapped: by ``unary`` if it returns one response, by
-    ``stream`` if it yields several (shared by the server's interceptors)."""
+    ``stream`` if it yields several (shared by the server's interceptors); and with
+    ``request_deserializer`` instead of its own, if given."""
     kinds = {
-        "request_deserializer": handler.request_deserializer,
+        "request_deserializer": request_deserializer or handler.request_deserializer,
         "response_serializer": handler.response_serializer,
     }
     if handler.unary_unary is not None:

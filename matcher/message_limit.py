@@ -24,13 +24,10 @@ from grpc_status import rpc_status
 
 from matcher.errors import LimitExceededError
 from matcher.grpc_errors import to_status_proto
+from matcher.interceptors import Behaviour, StreamBehaviour, _Interceptor, wrap_handler
 
 if TYPE_CHECKING:  # grpc's classes are generic in grpc-stubs only
-    Handler = grpc.RpcMethodHandler[Any, Any]
-    Continuation = Callable[[grpc.HandlerCallDetails], Handler | None]
-    _Interceptor = grpc.ServerInterceptor[Any, Any]
-else:
-    _Interceptor = grpc.ServerInterceptor
+    from matcher.interceptors import Continuation, Handler
 
 LIMIT_NAME = "MATCHER_MAX_MESSAGE_BYTES"
 _INT32_MAX = 2**31 - 1
@@ -61,18 +58,8 @@ class MessageLimitInterceptor(_Interceptor):
         handler = continuation(handler_call_details)
         if handler is None or handler.request_streaming:
             return handler
-        deserializer = self._checked(handler.request_deserializer)
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary),
-                request_deserializer=deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        assert handler.unary_stream is not None
-        return grpc.unary_stream_rpc_method_handler(
-            self._stream(handler.unary_stream),
-            request_deserializer=deserializer,
-            response_serializer=handler.response_serializer,
+        return wrap_handler(
+            handler, self._unary, self._stream, self._checked(handler.request_deserializer)
         )
 
     def _checked(self, parse: Callable[[bytes], Any] | None) -> Callable[[bytes], Any]:
@@ -83,14 +70,14 @@ class MessageLimitInterceptor(_Interceptor):
 
         return deserialize
 
-    def _unary(self, behaviour: Callable[[Any, grpc.ServicerContext], Any]) -> Any:
+    def _unary(self, behaviour: Behaviour) -> Behaviour:
         def call(request: Any, context: grpc.ServicerContext) -> Any:
             self._refuse_oversize(request, context)
             return behaviour(request, context)
 
         return call
 
-    def _stream(self, behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]]) -> Any:
+    def _stream(self, behaviour: StreamBehaviour) -> StreamBehaviour:
         def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             self._refuse_oversize(request, context)
             yield from behaviour(request, context)

@@ -158,7 +158,13 @@ def running_registry(settings: Settings) -> Iterator[Registry]:
 
 def shared_redis_or_skip() -> redis.Redis:
     """A client of the registry tests' database; skips (fails under CI=true) without Redis."""
-    client = redis.Redis.from_url(REDIS_DB_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis_or_skip(REDIS_DB_URL)
+
+
+def redis_or_skip(url: str, timeout: float = 2.0) -> redis.Redis:
+    """A client of the Redis ``url`` names, once it answers; the test skips (fails under
+    CI=true, where Redis must run) when it does not."""
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=2)
     try:
         client.ping()
     except (redis.ConnectionError, redis.TimeoutError) as exc:

@@ -9,7 +9,6 @@ stores, and Redis going away and coming back.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from matcher.store.base import VolunteerStore, open_store
 from matcher.store.memory import MemoryStore
 from matcher.store.records import Changes, Profile, VolunteerRecord
 from matcher.store.redis_store import RedisStore
+from tests.registry_builders import redis_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 StoreFactory = Callable[..., VolunteerStore]
@@ -46,15 +46,7 @@ def rec(volunteer_id: str, branch: str = "", hours: float = 0.0, **kw: Any) -> V
 @pytest.fixture
 def redis_prefix() -> Iterator[tuple[redis.Redis, str]]:
     """A client of database 15 and a key prefix of this test's own, cleaned up afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        client.close()
-        reason = f"Redis at {REDIS_URL} is unreachable ({exc}); start redis-server"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    client = redis_or_skip(REDIS_URL)
     prefix = f"test-{uuid.uuid4().hex}"
     yield client, prefix
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import importlib
-import os
 import pkgutil
 import re
 import uuid
@@ -23,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-import redis
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
@@ -43,7 +40,7 @@ from matcher.v1 import (
 )
 from tests.conftest import make_valid_request
 from tests.order_builders import ORDER_SETTINGS, OrderSystem, running_system, submit_request
-from tests.registry_builders import HOUR, T0, request, upsert, window
+from tests.registry_builders import HOUR, T0, redis_or_skip, request, upsert, window
 
 PROTOS = Path(__file__).resolve().parents[2] / "protos" / "matcher" / "v1"
 REDIS_URL = "redis://127.0.0.1:6379/10"
@@ -181,15 +178,7 @@ def fuzz_world(kind: str) -> Iterator[World]:
         with running_system(FUZZ_SETTINGS) as system:
             yield _seed(system)
         return
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        client.close()
-        reason = f"Redis at 127.0.0.1:6379 is unreachable ({exc}); start redis-server"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    client = redis_or_skip(REDIS_URL, timeout=5)
     prefix = f"fuzz-{uuid.uuid4().hex}"
     try:
         settings = FUZZ_SETTINGS.with_overrides(store=REDIS_URL, redis_prefix=prefix)
