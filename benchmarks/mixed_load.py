@@ -18,21 +18,44 @@ Exit status: 0 passed; 1 an unexpected error, a client crash or a consistency vi
 With ``--target`` the server should be otherwise idle; the checks then cover the orders and
 volunteers of this run, and the holds and the ledger only when ``--store`` (with
 ``--store-prefix``) lets them read the server's Redis.
+
+``--auth keys`` runs the own server with access control on: the run makes its own API keys
+(a dispatcher, a registry and an admin key, one resident_app key per resident client, one
+volunteer_app key per volunteer; see ``benchmarks.mixed.auth``), writes them to a
+``MATCHER_API_KEYS_FILE`` in a temporary directory, sends every call with the
+least-privileged key that may make it (UNAUTHENTICATED or PERMISSION_DENIED fails the run)
+and, after the load, probes that the server refuses calls without a key, of a role outside
+its row and on someone else's objects. ``--auth both`` runs open, then keyed, with the same
+seed and settings, and prints the two side by side (ratio keys/open).
+``--rate-limit N`` sets the own server's MATCHER_RATE_LIMIT_PER_SECOND (per key; with open
+access per peer address, and every client shares 127.0.0.1): refusals naming it are counted
+apart as "rate-limited" (the refused client waits about 1/N s), at least one is wanted and
+no key may get more calls through than its bucket allows; RESOURCE_EXHAUSTED naming anything
+else still fails the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 import redis
 
-from benchmarks.mixed.report import print_table, result_path, write_json
-from benchmarks.mixed.run import ROLE_NAMES, LoadConfig, failures, run_mixed_load
+from benchmarks.mixed.auth import ROLE_NAMES
+from benchmarks.mixed.report import (
+    comparison,
+    print_comparison,
+    print_table,
+    result_path,
+    write_json,
+)
+from benchmarks.mixed.run import AUTH_MODES, LoadConfig, failures, run_mixed_load
 from benchmarks.suite import DEFAULT_OUT
 
 EXIT_FAILED, EXIT_SETUP = 1, 2
@@ -58,6 +81,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=d.workers, help="own server's threads")
     p.add_argument("--offer-ttl", type=float, default=d.offer_ttl_seconds, help="own server, s")
     p.add_argument("--dispatch-window", type=float, default=d.dispatch_window_seconds, help="s")
+    p.add_argument(
+        "--auth",
+        choices=[*AUTH_MODES, "both"],
+        default="open",
+        help="open (default): no keys; keys: the own server enforces keys the run makes; "
+        "both: open, then keys, side by side",
+    )
+    p.add_argument(
+        "--rate-limit",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="own server's MATCHER_RATE_LIMIT_PER_SECOND (default 0: none)",
+    )
     p.add_argument("--api-key", help="key sent by every role (default: none, the open mode)")
     p.add_argument(
         "--role-key",
@@ -95,6 +132,8 @@ def config_from(args: argparse.Namespace) -> LoadConfig:
         api_keys=keys,
         api_key_header=args.api_key_header,
         keep_data=args.keep_data,
+        auth="keys" if args.auth == "both" else args.auth,
+        rate_limit=args.rate_limit,
     )
 
 
@@ -128,13 +167,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_SETUP
-    results = run_mixed_load(config, lambda line: print(line, file=sys.stderr, flush=True))
     words = sys.argv[1:] if argv is None else list(argv)
-    results["command"] = shlex.join(["python", "-m", "benchmarks.mixed_load", *words])
-    found = failures(results)
-    results["passed"] = not found
-    print_table(results, sys.stdout)
-    path = write_json(results, result_path(args.out, config.store, config.target))
+    command = shlex.join(["python", "-m", "benchmarks.mixed_load", *words])
+    modes = AUTH_MODES if args.auth == "both" else (config.auth,)
+    runs: dict[str, dict[str, Any]] = {}
+    found: list[str] = []
+    for mode in modes:
+        results = run_mixed_load(
+            dataclasses.replace(config, auth=mode),
+            lambda line: print(line, file=sys.stderr, flush=True),
+        )
+        results["command"] = command
+        problems = failures(results)
+        results["passed"] = not problems
+        found += [f"{mode}: {p}" if len(modes) > 1 else p for p in problems]
+        print_table(results, sys.stdout)
+        runs[mode] = results
+    if len(runs) > 1:
+        compared = comparison(runs)
+        print_comparison(compared, sys.stdout)
+        document: dict[str, Any] = {"comparison": compared, "runs": runs, "passed": not found}
+        path = write_json(
+            document, result_path(args.out, config.store, config.target, "open_vs_keys")
+        )
+    else:
+        variant = "" if config.auth == "open" else config.auth
+        if config.rate_limit:
+            variant = f"{variant}_ratelimit".strip("_")
+        path = write_json(results, result_path(args.out, config.store, config.target, variant))
     print(f"wrote {path}")
     if found:
         print(f"FAILED: {len(found)} problem(s):", file=sys.stderr)

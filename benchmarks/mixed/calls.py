@@ -3,7 +3,10 @@
 * ``CallStats`` times every call and counts its status code. A code the caller *expects*
   from a race (FAILED_PRECONDITION: an offer expired or was answered meanwhile, an order
   moved on) is a business outcome; any other non-OK code is a failure (INTERNAL, UNKNOWN,
-  UNAVAILABLE, DEADLINE_EXCEEDED, ...), and the command fails on any.
+  UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED, ...), and the command
+  fails on any. In a run with a rate limit, RESOURCE_EXHAUSTED naming
+  ``MATCHER_RATE_LIMIT_PER_SECOND`` is counted apart (``limited``), neither expected nor a
+  failure; without one, or not naming the variable, it is a failure.
 * ``Records`` keeps what the server acknowledged (orders created, offers accepted and
   declined, completions, ratings, cancellations, redemptions): the consistency checks
   compare it with what the store holds afterwards.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 import threading
 import time
 from collections import Counter, defaultdict
@@ -29,6 +33,14 @@ FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
 #: Codes a load run never expects unless a caller says so.
 OK = "OK"
 Metadata = tuple[tuple[str, str], ...]
+RESOURCE_EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED.name
+#: What a refusal over the per-key rate limit names (``matcher.access.rate_limit``).
+RATE_VARIABLE = "MATCHER_RATE_LIMIT_PER_SECOND"
+
+
+def is_rate_limited(code: str, message: str) -> bool:
+    """A refusal over the per-key rate limit (RESOURCE_EXHAUSTED naming its variable)."""
+    return code == RESOURCE_EXHAUSTED and RATE_VARIABLE in message
 
 
 @dataclass
@@ -37,15 +49,24 @@ class MethodFigures:
     codes: Counter[str] = field(default_factory=Counter)
     expected: Counter[str] = field(default_factory=Counter)
     unexpected: Counter[str] = field(default_factory=Counter)
+    limited: int = 0  # RESOURCE_EXHAUSTED over the rate limit, in a rate-limited run
     samples: list[str] = field(default_factory=list)  # first unexpected error messages
 
 
 class CallStats:
-    """Thread-safe per-method latency and status figures."""
+    """Thread-safe per-method latency and status figures. ``rate_limit``: the server's
+    per-key rate (0: none); when set, refusals naming it are counted apart instead of
+    failing, and the refused client waits about one token's time before going on (as a
+    client honouring HTTP 429 would; the wait is not in the latency)."""
 
-    def __init__(self) -> None:
+    def __init__(self, rate_limit: float = 0.0) -> None:
         self._lock = threading.Lock()
+        self.rate_limited = rate_limit > 0
+        self.backoff_s = min(1.0, 1.0 / rate_limit) if rate_limit > 0 else 0.0
         self.methods: dict[str, MethodFigures] = defaultdict(MethodFigures)
+        #: Per call metadata (one API key; () open): calls the server answered, not over
+        #: the rate limit (OK or FAILED_PRECONDITION: past the limiter for sure).
+        self.admitted: Counter[Metadata] = Counter()
 
     def record(self, method: str, ms: float, code: str, expected: bool, message: str = "") -> None:
         with self._lock:
@@ -54,6 +75,11 @@ class CallStats:
             figures.codes[code] += 1
             if code == OK:
                 return
+            if is_rate_limited(code, message):
+                expected = False  # never another limit's expected refusal
+                if self.rate_limited:
+                    figures.limited += 1
+                    return
             if expected:
                 figures.expected[code] += 1
             else:
@@ -80,9 +106,26 @@ class CallStats:
             ms = (time.perf_counter() - started) * 1e3
             details = error.details() or ""
             self.record(method, ms, code.name, code in tuple(expect), details)
+            if code == FAILED_PRECONDITION:
+                self._admit(metadata)
+            self.back_off(code, details)
             return None, code
         self.record(method, (time.perf_counter() - started) * 1e3, OK, True)
+        self._admit(metadata)
         return reply, grpc.StatusCode.OK
+
+    def _admit(self, metadata: Metadata) -> None:
+        if self.rate_limited:
+            with self._lock:
+                self.admitted[metadata] += 1
+
+    def back_off(self, code: grpc.StatusCode, details: str) -> bool:
+        """After a refusal over the rate limit (of a rate-limited run): wait about one
+        token's time (jittered) and say so."""
+        if not (self.rate_limited and is_rate_limited(code.name, details)):
+            return False
+        time.sleep(self.backoff_s * random.uniform(0.5, 1.5))
+        return True
 
     def unexpected_total(self) -> int:
         with self._lock:
@@ -97,6 +140,7 @@ class Submission:
     created_replies: int = 0  # replies with created=True (must end at most 1)
     acknowledged: bool = False  # some call returned OK
     lost_reply: bool = False  # a deliberately cut call may have created it
+    owner: str | None = ""  # id of the API key it was sent with ("" none, None unknown)
 
 
 class Records:

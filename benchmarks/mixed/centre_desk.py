@@ -1,7 +1,11 @@
 """The centre's client loop: complete ACCEPTED orders with the service window's length as the
 hours served (the time bank credits each volunteer; 10 % of completions are retried and
 must credit nothing again), redeem a volunteer's half hour now and then (20 % retried with
-the same key: posted once), read the head bank's summary."""
+the same key: posted once), read the head bank's summary.
+
+Half of the completions are the volunteer's (ACTOR_VOLUNTEER): in keyed mode they go with
+that volunteer's own key; RedeemHours goes with the admin key (admin only), everything else
+with the centre's (dispatcher) key."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from matcher.v1 import timebank_pb2
 
 
 def centre(ctx: Context, k: int, rng: random.Random) -> None:
-    md, earners, n = ctx.keys["centre"], list[str](), 0
+    md, earners, n = ctx.keys.roles["centre"], list[str](), 0
     while not ctx.stop.is_set():
         request = O.ListOrdersRequest(states=[O.ORDER_STATE_ACCEPTED], page_size=20)
         page, _ = ctx.stats.call(
@@ -26,7 +30,8 @@ def centre(ctx: Context, k: int, rng: random.Random) -> None:
                 earners += _complete(ctx, rng, order, md)
         if earners and rng.random() < 0.2:
             n += 1
-            _redeem(ctx, rng, rng.choice(earners[-500:]), f"{ctx.workload.tag}-c{k}-{n}", md)
+            volunteer_id, key = rng.choice(earners[-500:]), f"{ctx.workload.tag}-c{k}-{n}"
+            _redeem(ctx, rng, volunteer_id, key, md, ctx.keys.roles["admin"])
         if rng.random() < 0.2:
             ctx.stats.call(
                 "GetBranchSummary",
@@ -45,6 +50,7 @@ def _complete(ctx: Context, rng: random.Random, order: O.Order, md: Metadata) ->
     request = O.CompleteOrderRequest(order_id=order.order_id, hours_served=minutes / 60)
     if rng.random() < 0.5 and order.accepted_volunteer_ids:
         request.actor, request.volunteer_id = O.ACTOR_VOLUNTEER, order.accepted_volunteer_ids[0]
+        md = ctx.keys.completion(request.volunteer_id)
     else:
         request.actor = O.ACTOR_CENTRE
     done: list[str] = []
@@ -66,7 +72,9 @@ def _complete(ctx: Context, rng: random.Random, order: O.Order, md: Metadata) ->
     return done
 
 
-def _redeem(ctx: Context, rng: random.Random, volunteer_id: str, key: str, md: Metadata) -> None:
+def _redeem(
+    ctx: Context, rng: random.Random, volunteer_id: str, key: str, md: Metadata, admin: Metadata
+) -> None:
     balance, _ = ctx.stats.call(
         "GetBalance",
         ctx.bank.GetBalance,
@@ -89,7 +97,7 @@ def _redeem(ctx: Context, rng: random.Random, volunteer_id: str, key: str, md: M
             ctx.bank.RedeemHours,
             request,
             timeout=TIMEOUT_S,
-            metadata=md,
+            metadata=admin,
             expect=FP,
         )
         if reply is None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from benchmarks.mixed.calls import FAILED_PRECONDITION, CallStats, Inbox, Metadata, Records
+from benchmarks.mixed.auth import CallKeys
+from benchmarks.mixed.calls import FAILED_PRECONDITION, CallStats, Inbox, Records
 from benchmarks.mixed.workload import Workload
 from matcher.v1 import match_pb2_grpc, orders_pb2, orders_pb2_grpc, timebank_pb2_grpc
 
@@ -35,7 +36,7 @@ class Context:
     records: Records
     inbox: Inbox
     stop: threading.Event
-    keys: dict[str, Metadata]  # role -> call metadata (API keys)
+    keys: CallKeys  # who sends which API key
     seed: int
     round_interval_s: float = 0.25
     soon_share: float = 0.05

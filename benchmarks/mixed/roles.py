@@ -58,7 +58,7 @@ def run_role(ctx: Context, role: str, k: int) -> None:
 
 def resident(ctx: Context, k: int, rng: random.Random) -> None:
     np_rng = np.random.default_rng([ctx.seed, k])
-    md, mine, n = ctx.keys["resident"], list[str](), 0
+    md, mine, n = ctx.keys.resident(k), list[str](), 0
     while not ctx.stop.is_set():
         n += 1
         if rng.random() < ctx.soon_share:
@@ -72,7 +72,7 @@ def resident(ctx: Context, k: int, rng: random.Random) -> None:
             resident=O.Resident(resident_id=f"{ctx.workload.tag}-res-{k}-{n % 40}", contact="tel"),
             idempotency_key=key,
         )
-        sub = Submission(key, request)
+        sub = Submission(key, request, owner=ctx.keys.owner(k))
         with ctx.records.lock:
             ctx.records.submissions[key] = sub
         draw = rng.random()
@@ -157,7 +157,7 @@ def _follow_up(ctx: Context, rng: random.Random, mine: list[str], md: Metadata) 
 
 
 def dispatcher(ctx: Context, k: int, rng: random.Random) -> None:
-    md = ctx.keys["dispatcher"]
+    md = ctx.keys.roles["dispatcher"]
     while not ctx.stop.is_set():
         request = O.RunDispatchRoundRequest()
         if rng.random() < 0.25:
@@ -180,7 +180,7 @@ def dispatcher(ctx: Context, k: int, rng: random.Random) -> None:
 
 
 def notifier(ctx: Context, k: int, rng: random.Random) -> None:
-    md = ctx.keys["centre"]
+    md = ctx.keys.roles["centre"]
     while not ctx.stop.is_set():
         token = ""
         while not ctx.stop.is_set():
@@ -203,7 +203,7 @@ def notifier(ctx: Context, k: int, rng: random.Random) -> None:
 
 
 def matcher(ctx: Context, k: int, rng: random.Random) -> None:
-    md = ctx.keys["matcher"]
+    md = ctx.keys.roles["matcher"]
     while not ctx.stop.is_set():
         if rng.random() < 0.5:
             label, request = "Match (inline)", rng.choice(ctx.workload.inline_matches)

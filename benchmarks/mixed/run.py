@@ -1,37 +1,50 @@
 """One mixed load run: server, data, clients for a fixed time, then the consistency checks.
 
 ``run_mixed_load(config)`` returns a JSON-ready dict: the configuration, the machine, per-rpc
-figures (calls, calls/s, p50/p99 latency, errors by code, expected or not), what work was
-done (orders by state, rounds, offers), CPU used by the clients and the server, and every
-check's violations. ``failures(results)`` lists why a run failed (empty: it passed).
+figures (calls, calls/s, p50/p99 latency, errors by code, expected or not, rate-limited),
+what work was done (orders by state, rounds, offers), CPU used by the clients and the
+server, and every check's violations. ``failures(results)`` lists why a run failed (empty:
+it passed).
+
+``auth="keys"`` runs the own server with API keys the run makes (``benchmarks.mixed.auth``)
+and adds the ``access_enforced`` check (``benchmarks.mixed.probes``): after the load, calls
+without a key, with an unknown key, of a role outside its row and on someone else's order
+or offer must be refused. ``rate_limit`` sets the own server's
+``MATCHER_RATE_LIMIT_PER_SECOND`` (per key; per peer address when open): refusals naming it
+are counted apart, and the ``rate_limit`` check wants at least one and no key let through
+more often than its token bucket allows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
 import redis
 
 from benchmarks.machine import machine_info
-from benchmarks.mixed import consistency, ledger_checks
+from benchmarks.mixed import consistency, ledger_checks, probes
+from benchmarks.mixed.auth import CallKeys, make_keys, open_keys
 from benchmarks.mixed.calls import CallStats, Inbox, Metadata, Records
 from benchmarks.mixed.context import Context
 from benchmarks.mixed.roles import assign_roles, run_role
 from benchmarks.mixed.server_proc import ChildServer, StoreSnapshot, snapshot
 from benchmarks.mixed.workload import Workload, build_workload
 from benchmarks.timing import summarize
+from matcher.access.rate_limit import burst_for
 from matcher.config import Settings
 from matcher.v1 import orders_pb2, timebank_pb2, volunteers_pb2, volunteers_pb2_grpc
 
-ROLE_NAMES = ("resident", "volunteer", "centre", "dispatcher", "matcher")
+AUTH_MODES = ("open", "keys")
 MAX_MESSAGE = 64 * 1024 * 1024
 Progress = Callable[[str], None]
 
@@ -52,21 +65,18 @@ class LoadConfig:
     api_keys: dict[str, str] = field(default_factory=dict)  # role ("*": every role) -> key
     api_key_header: str = "authorization"
     keep_data: bool = False
+    auth: str = "open"  # "keys": the own server enforces keys the run makes
+    rate_limit: float = 0.0  # the own server's MATCHER_RATE_LIMIT_PER_SECOND (0: none)
 
-
-def role_metadata(config: LoadConfig) -> dict[str, Metadata]:
-    """Call metadata per role: ``authorization: Bearer <key>`` (or the key as is under
-    another header), from the role's key or the ``*`` key; none in the open mode."""
-    out: dict[str, Metadata] = {}
-    for role in ROLE_NAMES:
-        key = config.api_keys.get(role) or config.api_keys.get("*")
-        if not key:
-            out[role] = ()
-        elif config.api_key_header.lower() == "authorization":
-            out[role] = (("authorization", f"Bearer {key}"),)
-        else:
-            out[role] = ((config.api_key_header.lower(), key),)
-    return out
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
+        if self.target and (self.auth != "open" or self.rate_limit):
+            raise ValueError("--auth keys and --rate-limit configure the run's own server")
+        if self.auth == "keys" and self.api_keys:
+            raise ValueError("--auth keys makes its own keys: no --api-key or --role-key")
+        if not 0 <= self.rate_limit <= 1e6:
+            raise ValueError("--rate-limit must be in [0, 1e6] calls per second")
 
 
 def run_mixed_load(config: LoadConfig, progress: Progress = lambda _: None) -> dict[str, Any]:
@@ -74,41 +84,36 @@ def run_mixed_load(config: LoadConfig, progress: Progress = lambda _: None) -> d
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     progress(f"data: {config.volunteers:,} volunteers, {config.templates:,} order templates")
     workload = build_workload(config.seed, config.volunteers, config.templates, tag, time.time())
+    roles = assign_roles(config.clients)
     prefix = f"loadtest-{tag}"
-    child = None if config.target else ChildServer(_settings(config, prefix))
-    target = config.target or f"127.0.0.1:{child.port}"  # type: ignore[union-attr]
-    options = [("grpc.max_receive_message_length", MAX_MESSAGE)]
-    try:
-        with grpc.insecure_channel(target, options=options) as channel:
-            grpc.channel_ready_future(channel).result(timeout=30)
-            keys = role_metadata(config)
-            progress(f"register {len(workload.volunteers):,} volunteers on {target}")
-            _register(channel, workload, keys["centre"])
-            ctx = Context(
-                channel,
-                workload,
-                CallStats(),
-                Records(),
-                Inbox(),
-                threading.Event(),
-                keys,
-                config.seed,
+    with tempfile.TemporaryDirectory(prefix="mixed-load-keys-") as directory:
+        if config.auth == "keys":
+            residents = [k for k, role in enumerate(roles) if role == "resident"]
+            volunteer_ids = [e.volunteer.id for e in workload.volunteers]
+            made = make_keys(Path(directory), residents, volunteer_ids)
+            progress(f"access control on: {made.count:,} API keys in {made.path.name}")
+            keys, keys_file, key_count = made.calls, str(made.path), made.count
+        else:
+            keys, keys_file, key_count = open_keys(config.api_keys, config.api_key_header), "", 0
+        child = None if config.target else ChildServer(_settings(config, prefix, keys_file))
+        try:
+            ctx, figures, checks, work = _run(
+                config, workload, roles, keys, child, prefix, progress
             )
-            roles = assign_roles(config.clients)
-            progress(f"{config.clients} clients ({dict(Counter(roles))}) for {config.seconds:g} s")
-            figures = _drive(ctx, roles, config.seconds, child)
-            progress("load stopped; checking consistency")
-            snap = _snapshot(config, child, prefix)
-            checks, work = _check(channel, ctx, snap, keys, whole_store=child is not None)
-    finally:
-        if child is not None:
-            child.stop()
-            if config.store != "memory" and not config.keep_data:
-                _delete_prefix(config.store, prefix)
+        finally:
+            if child is not None:
+                child.stop()
+                if config.store != "memory" and not config.keep_data:
+                    _delete_prefix(config.store, prefix)
     return {
         "benchmark": "mixed load (issue #7)",
         "started_at": started_at,
         "config": {**asdict(config), "api_keys": sorted(config.api_keys)},
+        "auth": {
+            "mode": config.auth,
+            "keys": key_count,
+            "rate_limit_per_second": config.rate_limit or None,
+        },
         "tag": tag,
         "server": "child process on loopback" if child else config.target,
         "redis_prefix": prefix if child and config.store != "memory" else None,
@@ -118,6 +123,73 @@ def run_mixed_load(config: LoadConfig, progress: Progress = lambda _: None) -> d
         "work": work,
         "client_crashes": list(ctx.crashes),
         "checks": checks,
+    }
+
+
+def _run(
+    config: LoadConfig,
+    workload: Workload,
+    roles: list[str],
+    keys: CallKeys,
+    child: ChildServer | None,
+    prefix: str,
+    progress: Progress,
+) -> tuple[Context, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    target = config.target or f"127.0.0.1:{child.port}"  # type: ignore[union-attr]
+    options = [("grpc.max_receive_message_length", MAX_MESSAGE)]
+    with grpc.insecure_channel(target, options=options) as channel:
+        grpc.channel_ready_future(channel).result(timeout=30)
+        progress(f"register {len(workload.volunteers):,} volunteers on {target}")
+        _register(channel, workload, keys.roles["registry"])
+        ctx = Context(
+            channel,
+            workload,
+            CallStats(config.rate_limit),
+            Records(),
+            Inbox(),
+            threading.Event(),
+            keys,
+            config.seed,
+        )
+        progress(f"{config.clients} clients ({dict(Counter(roles))}) for {config.seconds:g} s")
+        figures = _drive(ctx, roles, config.seconds, child)
+        progress("load stopped; checking consistency")
+        snap = _snapshot(config, child, prefix)
+        orders = _all_orders(ctx, keys.roles["checker"])
+        checks, work = _check(channel, ctx, orders, snap, whole_store=child is not None)
+        if keys.keyed:
+            progress("probing access control")
+            made, found = probes.access_enforced(channel, ctx, orders)
+            checks["access_enforced"] = {**_verdict(found), "probes": made}
+        if config.rate_limit:
+            checks["rate_limit"] = _verdict(_rate_limit_held(config.rate_limit, ctx, figures))
+    return ctx, figures, checks, work
+
+
+def _rate_limit_held(rate: float, ctx: Context, figures: dict[str, Any]) -> list[str]:
+    """The limit was hit at least once, and no key got more calls through than a bucket of
+    ``ceil(rate)`` tokens refilling at ``rate`` allows over the load (plus a second's slack
+    for the clocks; MATCHER_RATE_LIMIT_BURST is left at its default)."""
+    found = []
+    if not figures["overall"]["rate_limited"]:
+        found.append(f"no call was refused over {rate:g}/s: raise the load or lower the rate")
+    allowed = rate * (figures["elapsed_s"] + 1.0) + burst_for(rate, 0)
+    names = {md: key_id for key_id, md in ctx.keys.residents.values()}
+    names |= {md: f"volunteer {vid}'s key" for vid, md in ctx.keys.volunteers.items()}
+    for md, n in ctx.stats.admitted.most_common():
+        if n <= allowed:
+            break
+        who = names.get(md) or next((r for r, m in ctx.keys.roles.items() if m == md), "a key")
+        found.append(f"{who}: {n} calls admitted, more than {allowed:.0f} at {rate:g}/s")
+    return found
+
+
+def _verdict(found: list[str] | None) -> dict[str, Any]:
+    return {
+        "ran": found is not None,
+        "passed": not found,
+        "violation_count": len(found or []),
+        "violations": (found or [])[: consistency.MAX_LISTED],
     }
 
 
@@ -132,7 +204,7 @@ def failures(results: dict[str, Any]) -> list[str]:
     return out
 
 
-def _settings(config: LoadConfig, prefix: str) -> Settings:
+def _settings(config: LoadConfig, prefix: str, keys_file: str) -> Settings:
     return Settings(
         host="127.0.0.1",
         port=0,
@@ -144,6 +216,8 @@ def _settings(config: LoadConfig, prefix: str) -> Settings:
         health_interval_seconds=1.0,
         dispatch_window_seconds=config.dispatch_window_seconds,
         offer_ttl_seconds=config.offer_ttl_seconds,
+        api_keys_file=keys_file,
+        rate_limit_per_second=config.rate_limit,
     )
 
 
@@ -185,6 +259,7 @@ def _drive(
             "codes": dict(f.codes),
             "expected": dict(f.expected),
             "unexpected": dict(f.unexpected),
+            "rate_limited": f.limited,
             "samples": f.samples,
         }
     return {
@@ -196,6 +271,7 @@ def _drive(
             "latency_ms": summarize(every, keep_samples=False),
             "expected_errors": sum(sum(r["expected"].values()) for r in rpcs.values()),
             "unexpected_errors": sum(sum(r["unexpected"].values()) for r in rpcs.values()),
+            "rate_limited": sum(r["rate_limited"] for r in rpcs.values()),
         },
         "cpu_s": {"clients": client_cpu, "server": server_cpu, "wall": elapsed},
     }
@@ -219,13 +295,12 @@ def _snapshot(config: LoadConfig, child: ChildServer | None, prefix: str) -> Sto
 def _check(
     channel: grpc.Channel,
     ctx: Context,
+    orders: list[orders_pb2.Order],
     snap: StoreSnapshot | None,
-    keys: dict[str, Metadata],
     *,
     whole_store: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    md = keys["centre"]
-    orders = _all_orders(ctx, md)
+    md = ctx.keys.roles["checker"]
     by_id = {o.order_id: o for o in orders}
     now_ms = snap.now_ms if snap else int(time.time() * 1000)
     profiles = _profiles(channel, ctx.workload.tag, md)
@@ -251,16 +326,7 @@ def _check(
         "balances": ledger_checks.balances(orders, got, ctx.records, summary),
         "registry": ledger_checks.registry(orders, profiles, ctx.workload.initial()),
     }
-    checks = {
-        name: {
-            "ran": v is not None,
-            "passed": not v,
-            "violation_count": len(v or []),
-            "violations": (v or [])[: consistency.MAX_LISTED],
-        }
-        for name, v in found.items()
-    }
-    return checks, _work(orders, ctx)
+    return {name: _verdict(v) for name, v in found.items()}, _work(orders, ctx)
 
 
 def _all_orders(ctx: Context, md: Metadata) -> list[orders_pb2.Order]:

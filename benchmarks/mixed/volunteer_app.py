@@ -1,7 +1,8 @@
 """The volunteer app's client loop (志愿者接单): take a notification, read the volunteer's open
 offers (``ListOffers``, or the first message of ``WatchOffers`` for every fourth app) and
 accept (70 %), decline (15 %), ignore (10 %: the offer expires) or answer after the deadline
-(5 %: FAILED_PRECONDITION, the offer has expired)."""
+(5 %: FAILED_PRECONDITION, the offer has expired). Each call goes with the key of the
+volunteer the notification is for (in keyed mode, one ``volunteer_app`` key per volunteer)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from benchmarks.mixed.context import FP, TIMEOUT_S, WATCH_ENDS, Context, O
 
 
 def volunteer(ctx: Context, k: int, rng: random.Random) -> None:
-    md, watcher = ctx.keys["volunteer"], k % 4 == 0
+    watcher = k % 4 == 0
     while not ctx.stop.is_set():
         item = ctx.inbox.take(0.2)
         if item is None:
             continue
         volunteer_id, late = item
+        md = ctx.keys.volunteer(volunteer_id)
         if late:  # answering after the deadline: the offer has expired
             _answer(ctx, late, True, md, "AcceptOffer (after deadline)")
             continue
@@ -63,6 +65,8 @@ def _watch_first(ctx: Context, volunteer_id: str, md: Metadata) -> list[O.Offer]
         ms = (time.perf_counter() - started) * 1e3
         details = error.details() or ""
         ctx.stats.record("WatchOffers (first message)", ms, code.name, code in WATCH_ENDS, details)
+        if ctx.stats.back_off(code, details):  # over the key's rate limit: not now
+            return []
         if code == grpc.StatusCode.RESOURCE_EXHAUSTED:  # too many streams open: read a list
             return _list_open(ctx, volunteer_id, md)
         return []

@@ -1,5 +1,7 @@
 """The bounded mixed load test (issue #7): ``benchmarks.mixed_load`` for about 8 seconds on
-each store, on a server of its own on loopback (a child process).
+each store, on a server of its own on loopback (a child process), and for 6 seconds on the
+memory store with access control on (``auth="keys"``: API keys the run makes, each call
+with the least-privileged key that may make it).
 
 Asserts what must hold on any machine: no unexpected status code, no client crash, every
 consistency check ran and passed (no lost order or update, legal histories, no double
@@ -21,6 +23,7 @@ from tests.registry_builders import shared_redis_or_skip
 #: The load tests' Redis database (their own key prefix, deleted afterwards).
 REDIS_URL = "redis://127.0.0.1:6379/9"
 BOUNDED = LoadConfig(seconds=8.0, clients=12, volunteers=1000, templates=5000)
+KEYED = dataclasses.replace(BOUNDED, seconds=6.0, auth="keys")
 
 
 def _assert_sound(results: dict[str, object]) -> None:
@@ -42,6 +45,28 @@ def _assert_sound(results: dict[str, object]) -> None:
 @pytest.mark.slow
 def test_mixed_load_on_the_memory_store() -> None:
     _assert_sound(run_mixed_load(BOUNDED))
+
+
+@pytest.mark.slow
+def test_mixed_load_with_api_keys() -> None:
+    """Every call carries its caller's own key (one per volunteer, one per resident app):
+    no UNAUTHENTICATED or PERMISSION_DENIED during the load, the checks hold, and the server
+    really enforced the keys (refused a call without one and a volunteer's key on another
+    volunteer's offer, among others)."""
+    results = run_mixed_load(KEYED)
+    _assert_sound(results)
+    auth = results["auth"]
+    assert isinstance(auth, dict)
+    volunteers = KEYED.volunteers + max(10, KEYED.volunteers // 20)  # with the on-call group
+    assert auth["mode"] == "keys" and auth["keys"] > volunteers, auth
+    checks = results["checks"]
+    assert isinstance(checks, dict)
+    probes = {p["probe"]: p for p in checks["access_enforced"]["probes"]}
+    assert probes["ListOrders without a key"]["got"] == "UNAUTHENTICATED", probes
+    accept = [p for label, p in probes.items() if label.startswith("AcceptOffer ")]
+    assert accept and accept[0]["got"] == "PERMISSION_DENIED", probes
+    assert all(p["got"] == p["expected"] for p in probes.values()), probes
+    assert len(probes) >= 10, probes
 
 
 @pytest.mark.slow
