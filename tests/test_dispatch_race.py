@@ -81,10 +81,18 @@ def race(seed: int, systems: list[OrderSystem]) -> tuple[int, int]:
             start_h=start,
             end_h=start + rng.choice((0.5, 1.0, 1.5)),
             needed=rng.choice((1, 1, 2)),
+            branch=f"grid-{n % len(systems)}",
         )
     live = conflicts = 0
-    for _ in range(3):
-        reports = together([lambda s=s: s.round() for s in systems])
+    for turn in range(3):
+        # The first round gives each dispatcher its own branch: no order is shared, so every
+        # collision is two dispatchers wanting one volunteer's time (a hold conflict); the
+        # later rounds also race on the same orders.
+        scopes = [
+            OR.DispatchScope(branch_ids=[f"grid-{i}"]) if turn == 0 else None
+            for i in range(len(systems))
+        ]
+        reports = together([lambda s=s, c=c: s.round(scope=c) for s, c in zip(systems, scopes)])
         conflicts += sum(r.reservation_conflicts for r in reports)  # type: ignore[attr-defined]
         orders = all_orders(first)
         live = check_no_double_booking(orders)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
@@ -18,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from matcher.orders.desk import OrderDesk
 from matcher.orders.model import OfferState
 from matcher.orders.redis_store import RedisOrderStore
+from matcher.orders.store import OrderWrite, WriteOutcome
 from matcher.v1 import orders_pb2
 from tests.order_builders import (
     HOUR,
@@ -46,17 +48,22 @@ OR = orders_pb2
 
 
 def crash_after(desk: OrderDesk, offers: int) -> None:
-    """Make ``desk`` die (as a killed process would, mid-round) after ``offers`` offers."""
-    real = desk.offer
+    """Make ``desk`` die (as a killed process would, mid-round) once ``offers`` order writes
+    went through: a round commits its offers in batches (``commit_many``), so the store
+    applies the first writes of the batch that crosses the limit, and then the round dies."""
+    store = desk.orders
+    real = store.commit_many
     made = [0]
 
-    def offer(*args: object, **kwargs: object) -> object:
-        if made[0] >= offers:
+    def commit_many(writes: Sequence[OrderWrite], *, now_ms: int) -> list[WriteOutcome]:
+        room = offers - made[0]
+        made[0] += min(room, len(writes))
+        if len(writes) > room:
+            real(writes[:room], now_ms=now_ms)
             raise RuntimeError("killed")
-        made[0] += 1
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(writes, now_ms=now_ms)
 
-    desk.offer = offer  # type: ignore[method-assign,assignment]
+    store.commit_many = commit_many  # type: ignore[method-assign]
 
 
 def test_a_round_cut_short_leaves_only_whole_offers(system: OrderSystem) -> None:

@@ -58,3 +58,17 @@ def test_equals_the_dense_reference_with_the_same_pairs_forbidden(seed: int) -> 
     assert not used & set(pairs)
     assert result.value_served == dense.value_served
     assert result.total_cost == pytest.approx(dense.total_cost, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_allowed_equals_set_membership(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_volunteers = 300
+    rows, cols = rng.integers(0, 50, 400).tolist(), rng.integers(0, 300, 400).tolist()
+    pairs = set(zip(rows, cols, strict=True))
+    excluded = ExcludedPairs.build(pairs, n_volunteers)
+    request, volunteer = rng.integers(0, 60, 5000), rng.integers(0, 300, 5000)
+    asked = zip(request.tolist(), volunteer.tolist(), strict=True)
+    expected = [(r, v) not in pairs for r, v in asked]
+    assert excluded.allowed(request, volunteer).tolist() == expected
+    assert ExcludedPairs.build([], n_volunteers).allowed(request, volunteer).all()

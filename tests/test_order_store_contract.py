@@ -5,25 +5,31 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import threading
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import NotFoundError
+from matcher.orders.memory import MemoryOrderStore
 from matcher.orders.model import (
     EntryKind,
     Hold,
     HoldChanges,
+    Order,
     OrderState,
     Posting,
+    Resident,
     Transaction,
 )
 from matcher.orders.store import (
     HoldConflictError,
     InsufficientBalanceError,
     OrderStore,
+    OrderWrite,
     StaleOrderError,
     StateCensus,
 )
@@ -282,3 +288,190 @@ def test_property_the_ledger_always_sums_to_zero(
     assert all(b >= 0 for a, b in balances.items() if a.startswith("volunteer:"))
     for account in accounts:
         assert sum(e.minutes for e in order_store.entries(account)) == balances[account]
+
+
+# --- commit_many: several orders' writes in one step, each on its own --------------------------
+
+
+def test_commit_many_applies_each_write_on_its_own(order_store: OrderStore) -> None:
+    one, two, three, four = (order_store.create(new_order(f"ord-{i}"))[0] for i in range(1, 5))
+    order_store.commit(four, HoldChanges(add=(hold("v9", "ord-4.1", 2, 3),)), now_ms=NOW_MS)
+    offered = dataclasses.replace(one, state=OrderState.OFFERED)
+    writes = [
+        OrderWrite(offered, HoldChanges(add=(hold("v1", "ord-1.1", 2, 3),))),
+        OrderWrite(dataclasses.replace(two, version=7, state=OrderState.CANCELLED)),
+        OrderWrite(three, HoldChanges(add=(hold("v9", "ord-3.1", 2.5, 4),))),
+        OrderWrite(new_order("ord-absent")),
+        OrderWrite(dataclasses.replace(three, state=OrderState.CANCELLED)),
+    ]
+    out = order_store.commit_many(writes, now_ms=NOW_MS)
+    assert out[0] == dataclasses.replace(offered, version=2) == order_store.get("ord-1")
+    assert isinstance(out[1], StaleOrderError) and order_store.get("ord-2") == two
+    assert isinstance(out[2], HoldConflictError)
+    assert (out[2].volunteer_id, out[2].hold_id) == ("v9", "ord-4.1")
+    assert isinstance(out[3], NotFoundError) and order_store.get("ord-absent") is None
+    cancelled = dataclasses.replace(three, state=OrderState.CANCELLED, version=2)
+    assert out[4] == cancelled == order_store.get("ord-3")  # its refused write left nothing
+    assert sorted(h.hold_id for h in order_store.holds()) == ["ord-1.1", "ord-4.1"]
+    assert order_store.ids_in_states([OrderState.OFFERED]) == ["ord-1"]
+    assert order_store.ids_in_states([OrderState.PENDING]) == ["ord-2", "ord-4"]
+    assert order_store.ids_in_states([OrderState.CANCELLED]) == ["ord-3"]
+    assert order_store.volunteer_order_ids("v1") == ["ord-1"]
+    assert order_store.volunteer_order_ids("v9") == ["ord-4"]
+    assert order_store.commit_many([], now_ms=NOW_MS) == []
+
+
+def test_commit_many_writes_see_the_earlier_ones(order_store: OrderStore) -> None:
+    one, _ = order_store.create(new_order("ord-1"))
+    two, _ = order_store.create(new_order("ord-2"))
+    out = order_store.commit_many(
+        [
+            OrderWrite(one, HoldChanges(add=(hold("v1", "ord-1.1", 2, 3),))),
+            OrderWrite(two, HoldChanges(add=(hold("v1", "ord-2.1", 2.5, 3.5),))),
+            OrderWrite(dataclasses.replace(one, state=OrderState.CANCELLED)),  # from the old read
+        ],
+        now_ms=NOW_MS,
+    )
+    assert isinstance(out[0], Order) and out[0].version == 2
+    assert isinstance(out[1], HoldConflictError) and out[1].hold_id == "ord-1.1"
+    assert isinstance(out[2], StaleOrderError)
+    # a release early in the batch frees the time for a later write of the same batch
+    out = order_store.commit_many(
+        [
+            OrderWrite(out[0], HoldChanges(release=(("v1", "ord-1.1"),))),
+            OrderWrite(two, HoldChanges(add=(hold("v1", "ord-2.1", 2.5, 3.5),))),
+        ],
+        now_ms=NOW_MS,
+    )
+    assert all(isinstance(o, Order) for o in out)
+    assert [h.hold_id for h in order_store.holds()] == ["ord-2.1"]
+
+
+def test_racing_batches_book_each_volunteer_once(order_store: OrderStore) -> None:
+    """Four dispatchers each offer six orders to six volunteers at one time, in batches."""
+    racers, volunteers = 4, 6
+    writes = [
+        [
+            OrderWrite(
+                order_store.create(new_order(f"ord-{r}-{i}"))[0],
+                HoldChanges(add=(hold(f"v{(i + r) % volunteers}", f"ord-{r}-{i}.1", 2, 3),)),
+            )
+            for i in range(volunteers)
+        ]
+        for r in range(racers)
+    ]
+    won: list[str] = []
+    barrier = threading.Barrier(racers)
+
+    def race(r: int) -> None:
+        barrier.wait()
+        outcomes = order_store.commit_many(writes[r], now_ms=NOW_MS)
+        for write, out in zip(writes[r], outcomes, strict=True):
+            if isinstance(out, Order):
+                won.append(write.holds.add[0].hold_id)
+            else:
+                assert isinstance(out, HoldConflictError)
+
+    threads = [threading.Thread(target=race, args=(r,)) for r in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    holds = order_store.holds()
+    assert sorted(h.hold_id for h in holds) == sorted(won)
+    assert sorted(h.volunteer_id for h in holds) == [f"v{k}" for k in range(volunteers)]
+
+
+WRITES = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=3),  # which order
+        st.booleans(),  # made from a stale read
+        st.sampled_from(list(OrderState)[:3]),  # the state it writes
+        st.lists(  # holds it adds: volunteer, start hour, hours, deadline (s after now; 0: none)
+            st.tuples(
+                st.sampled_from(["v1", "v2"]),
+                st.integers(min_value=0, max_value=4),
+                st.integers(min_value=1, max_value=2),
+                st.sampled_from([0, -1, 60]),
+            ),
+            max_size=2,
+        ),
+        st.integers(min_value=0, max_value=2),  # holds of the order it releases (oldest first)
+    ),
+    max_size=12,
+)
+
+
+EXAMPLES = itertools.count()
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=st.lists(WRITES, min_size=1, max_size=3))
+def test_property_commit_many_equals_commits_one_by_one(
+    order_store: OrderStore, batches: list[list[tuple[int, bool, OrderState, list[Any], int]]]
+) -> None:
+    """Any batches of writes (stale ones, overlapping holds, expired holds, releases): each
+    write has the outcome and the effect ``commit`` has on the in-memory store, one by one."""
+    tag = f"{next(EXAMPLES)}-"  # the Redis store is kept across examples: fresh ids
+    reference = MemoryOrderStore()
+    ids = [f"ord-{tag}{i}" for i in range(4)]
+    for i in ids:
+        order_store.create(new_order(i))
+        reference.create(new_order(i))
+    made = 0
+    for b, batch in enumerate(batches):
+        now = NOW_MS + b * 30_000
+        writes = []
+        for which, stale, state, adds, releases in batch:
+            current = reference.get(ids[which])
+            assert current is not None
+            mine = sorted(h.hold_id for h in reference.holds() if h.hold_id.startswith(ids[which]))
+            add = []
+            for vid, start_h, hours, deadline_s in adds:
+                made += 1
+                deadline = 0 if deadline_s == 0 else now + deadline_s * 1000
+                hid = f"{ids[which]}.{made}"
+                add.append(hold(f"{vid}-{tag}", hid, start_h, start_h + hours, deadline))
+            release = tuple(
+                (h.volunteer_id, h.hold_id)
+                for h in reference.holds()
+                if h.hold_id in mine[:releases]
+            )
+            order = dataclasses.replace(current, state=state, version=current.version - stale)
+            writes.append(OrderWrite(order, HoldChanges(tuple(add), release)))
+        expected: list[object] = []
+        for write in writes:
+            try:
+                expected.append(reference.commit(write.order, write.holds, now_ms=now))
+            except (StaleOrderError, HoldConflictError) as refusal:
+                expected.append(type(refusal))
+        got = order_store.commit_many(writes, now_ms=now)
+        assert [o if isinstance(o, Order) else type(o) for o in got] == expected
+    assert order_store.get_many(ids) == reference.get_many(ids)
+    mine_now = [h for h in order_store.holds() if h.hold_id.startswith(f"ord-{tag}")]
+    assert sorted(mine_now, key=str) == sorted(reference.holds(), key=str)
+    for state in OrderState:
+        assert [i for i in order_store.ids_in_states([state]) if i in ids] == [
+            i for i in reference.ids_in_states([state]) if i in ids
+        ]
+
+
+def test_a_state_lookalike_in_the_text_does_not_move_the_order(order_store: OrderStore) -> None:
+    """The Redis scripts find the stored state in the order's text: a resident's contact or
+    a comment quoting the pattern must not fool them."""
+    tricky = ',"st":6,"ver":9,'
+    order = dataclasses.replace(
+        new_order(), resident=Resident("res-1", tricky), comment=tricky, branch_id=tricky
+    )
+    stored, _ = order_store.create(order)
+    for state in (OrderState.OFFERED, OrderState.PENDING, OrderState.CANCELLED):
+        [written] = order_store.commit_many(
+            [OrderWrite(dataclasses.replace(stored, state=state))], now_ms=NOW_MS
+        )
+        assert isinstance(written, Order)
+        stored = written
+        assert order_store.ids_in_states([state]) == ["ord-1"]
+        assert order_store.ids_in_states([s for s in OrderState if s is not state]) == []
+        assert order_store.get("ord-1") == stored

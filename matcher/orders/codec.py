@@ -1,7 +1,9 @@
 """Orders, holds and ledger entries as compact JSON (the values the Redis store keeps).
 
-Enums are stored by value; an order's text starts with ``{"ver":<version>,`` so the Redis
-scripts can compare versions with one pattern match, without decoding the order.
+Enums are stored by value; an order's text starts with ``{"ver":<version>,`` and holds its
+state as a top-level ``,"st":<state>,``, so the Redis scripts compare versions and find the
+state's index with pattern matches, without decoding the order (inside a JSON string every
+``"`` is escaped, so the state pattern cannot match there).
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from matcher.orders.model import (
     Resident,
     ServiceSpec,
 )
+
+# Enum members by stored value: a dict lookup is several times cheaper than calling the enum,
+# and a round decodes every pending order with its whole history.
+_ORDER_STATE = {int(s): s for s in OrderState}
+_OFFER_STATE = {int(s): s for s in OfferState}
+_ACTOR = {int(a): a for a in Actor}
+_EVENT = {e.value: e for e in Event}
+_URGENCY = {int(u): u for u in Urgency}
 
 
 def _dumps(data: object) -> str:
@@ -71,12 +81,12 @@ def decode_order(text: str | bytes) -> Order:
         branch_id=d["b"],
         resident=Resident(d["r"][0], d["r"][1]),
         spec=ServiceSpec(
-            tuple(skills), lat, lon, start, end, Urgency(urgency), needed, remote, max_km
+            tuple(skills), lat, lon, start, end, _URGENCY[urgency], needed, remote, max_km
         ),
         fingerprint=d["fp"],
-        state=OrderState(d["st"]),
-        offers=tuple(_read_offer(o) for o in d["o"]),
-        history=tuple(_read_event(e) for e in d["h"]),
+        state=_ORDER_STATE[d["st"]],
+        offers=tuple([_read_offer(o) for o in d["o"]]),
+        history=tuple([_read_event(e) for e in d["h"]]),
         minutes_served=d["m"],
         stars=d["k"],
         comment=d["c"],
@@ -103,7 +113,7 @@ def _offer(o: Offer) -> list[Any]:
 
 def _read_offer(raw: list[Any]) -> Offer:
     oid, vid, state, created, deadline, ws, we, km, decided = raw
-    return Offer(oid, vid, OfferState(state), created, deadline, ws, we, km, decided)
+    return Offer(oid, vid, _OFFER_STATE[state], created, deadline, ws, we, km, decided)
 
 
 def _event(e: HistoryEvent) -> list[Any]:
@@ -124,10 +134,10 @@ def _read_event(raw: list[Any]) -> HistoryEvent:
     at, event, start, to, actor, vid, oid, detail = raw
     return HistoryEvent(
         at,
-        Event(event),
-        OrderState(start) if start else None,
-        OrderState(to),
-        Actor(actor),
+        _EVENT[event],
+        _ORDER_STATE[start] if start else None,
+        _ORDER_STATE[to],
+        _ACTOR[actor],
         vid,
         oid,
         detail,

@@ -5,6 +5,9 @@ function, and commits it with the holds and the ledger transaction the change im
 the version it read. If another process wrote the order in between (``StaleOrderError``) it
 reads again and re-decides, so concurrent callers never lose an update and every decision
 is made on the current state. An unchanged result (an idempotent retry) writes nothing.
+A dispatch round's expiries and offers go through ``transition_many``: the same for many
+orders at once, their writes sent together (``OrderStore.commit_many``), each still atomic
+and checked on its own, and a stale one re-read and retried alone.
 
 After a successful write the desk applies the registry side effects (``registry_sync``) and
 wakes the offer streams of the volunteers involved (``OfferFeed``).
@@ -15,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from matcher.core.model import Urgency
@@ -33,7 +36,7 @@ from matcher.orders.model import (
 )
 from matcher.orders.observer import LifecycleObserver, NoObserver
 from matcher.orders.offer_feed import OfferFeed
-from matcher.orders.store import OrderStore, StaleOrderError
+from matcher.orders.store import OrderStore, OrderWrite, StaleOrderError, WriteOutcome
 from matcher.orders.timebank import earn_transaction
 from matcher.store.base import VolunteerStore
 
@@ -43,6 +46,23 @@ logger = logging.getLogger(__name__)
 COMMIT_ATTEMPTS = 16
 
 Step = Callable[[Order, int], Order]
+
+
+def _sweep_due(order: Order, now_ms: int) -> bool:
+    """Whether sweeping changes the order: an open offer is past its deadline, or the
+    service time came while the order can still lapse."""
+    if any(o.deadline_ms <= now_ms for o in order.open_offers):
+        return True
+    lapsing = order.state in lifecycle.ALLOWED_FROM[Event.LAPSE]
+    return lapsing and order.spec.start * 1000 <= now_ms
+
+
+def _sweep_step(o: Order, at: int) -> Order:
+    """Expire the overdue offers, then lapse the order if its service time came."""
+    o = lifecycle.expire_offers(o, at)
+    if o.state in lifecycle.ALLOWED_FROM[Event.LAPSE] and o.spec.start * 1000 <= at:
+        o = lifecycle.lapse(o, at)
+    return o
 
 
 def order_id_for(idempotency_key: str) -> str:
@@ -160,36 +180,30 @@ class OrderDesk:
     def rate(self, order_id: str, stars: int, comment: str) -> Order:
         return self.transition(order_id, lambda o, now: lifecycle.rate(o, stars, comment, now))
 
-    def offer(
-        self, order: Order, volunteer_id: str, window: tuple[int, int], distance_km: float
-    ) -> Order:
-        """Offer an open slot of ``order`` to a volunteer, holding their time atomically
-        (``HoldConflictError`` if it is taken). ``order`` is a recent read, re-read if stale."""
+    def offer_many(
+        self, offers: Sequence[tuple[Order, str, tuple[int, int], float]]
+    ) -> list[WriteOutcome]:
+        """Offer an open slot of each order (a recent read; each order at most once) to a
+        volunteer: (order, volunteer id, window, distance_km) each, holding their time
+        atomically. Per offer the order, or why it was refused: ``HoldConflictError`` (the
+        time is taken: that offer only), another ``ConflictError`` or ``NotFoundError``."""
+        deadline = self.now_ms() + self.offer_ttl_ms
+
+        def offer(vid: str, window: tuple[int, int], km: float) -> Step:
+            return lambda o, at: lifecycle.offer(o, vid, window, km, deadline, at)
+
+        return self.transition_many([(o, offer(v, w, km)) for o, v, w, km in offers])
+
+    def sweep_many(self, orders: Sequence[Order]) -> list[WriteOutcome]:
+        """Expire each order's overdue offers, and lapse it if its service time has come;
+        per order (a recent read, each at most once) the order after it, or the error."""
         now = self.now_ms()
-        deadline = now + self.offer_ttl_ms
-
-        def step(o: Order, at: int) -> Order:
-            return lifecycle.offer(o, volunteer_id, window, distance_km, deadline, at)
-
-        return self.transition(order.order_id, step, first=order)
-
-    def sweep(self, order: Order) -> Order:
-        """Expire the order's overdue offers, and lapse it if its service time has come."""
-        now = self.now_ms()
-        due = any(o.deadline_ms <= now for o in order.open_offers)
-        lapsing = order.state in lifecycle.ALLOWED_FROM[Event.LAPSE] and (
-            order.spec.start * 1000 <= now
-        )
-        if not due and not lapsing:
-            return order
-
-        def step(o: Order, at: int) -> Order:
-            o = lifecycle.expire_offers(o, at)
-            if o.state in lifecycle.ALLOWED_FROM[Event.LAPSE] and o.spec.start * 1000 <= at:
-                o = lifecycle.lapse(o, at)
-            return o
-
-        return self.transition(order.order_id, step, first=order)
+        due = [(k, o) for k, o in enumerate(orders) if _sweep_due(o, now)]
+        out: list[WriteOutcome] = list(orders)
+        swept = self.transition_many([(o, _sweep_step) for _, o in due])
+        for (k, _), outcome in zip(due, swept, strict=True):
+            out[k] = outcome
+        return out
 
     def list_orders(
         self,
@@ -261,6 +275,42 @@ class OrderDesk:
             self.observer.order_written(before, written, txn)
             return written, True
         raise ConflictError(f"order {order_id} kept changing; try again")
+
+    def transition_many(self, items: Sequence[tuple[Order, Step]]) -> list[WriteOutcome]:
+        """``transition`` of several orders (each at most once), committed together with
+        ``OrderStore.commit_many`` (one round trip on Redis). Each item is (a recent read of
+        the order, its step); per item the order after it, or the ``ConflictError`` /
+        ``NotFoundError`` ``transition`` would raise. An order someone else wrote since the
+        read is re-read and retried on its own, exactly as ``transition`` does."""
+        now = self.now_ms()
+        out: list[WriteOutcome] = []
+        writes: list[OrderWrite] = []
+        written_at: list[int] = []
+        for order, step in items:
+            try:
+                after = step(order, now)
+            except (ConflictError, NotFoundError) as error:
+                out.append(error)
+                continue
+            out.append(order)
+            if after != order:
+                writes.append(OrderWrite(after, lifecycle.hold_changes(order, after)))
+                written_at.append(len(out) - 1)
+        outcomes = self.orders.commit_many(writes, now_ms=now) if writes else []
+        for k, outcome in zip(written_at, outcomes, strict=True):
+            before, step = items[k]
+            if isinstance(outcome, StaleOrderError):
+                try:
+                    out[k] = self.transition(before.order_id, step)
+                except (ConflictError, NotFoundError) as error:
+                    out[k] = error
+            elif isinstance(outcome, Order):
+                self._after_write(before, outcome)
+                self.observer.order_written(before, outcome, None)
+                out[k] = outcome
+            else:
+                out[k] = outcome
+        return out
 
     def _after_write(self, before: Order, after: Order) -> None:
         registry_sync.apply_changes(self.registry, before, after)

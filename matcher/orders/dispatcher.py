@@ -90,13 +90,15 @@ class Dispatcher:
             self.desk.observer.round_finished(
                 time.perf_counter() - started, len(report.offers), False
             )
+        parts = ", ".join(f"{k} {ms:.0f}" for k, ms in report.timings_ms.items())
         logger.info(
-            "dispatch round: %d orders, %d offers, %d unserved, %d conflicts, %d solves",
+            "dispatch round: %d orders, %d offers, %d unserved, %d conflicts, %d solves (ms: %s)",
             report.orders_considered,
             len(report.offers),
             report.orders_unserved,
             report.reservation_conflicts,
             report.solves,
+            parts,
         )
         return report
 

@@ -27,8 +27,10 @@ from matcher.orders.model import (
 from matcher.orders.store import (
     HoldConflictError,
     InsufficientBalanceError,
+    OrderWrite,
     StaleOrderError,
     StateCensus,
+    WriteOutcome,
     moved_minutes,
 )
 
@@ -93,30 +95,17 @@ class MemoryOrderStore:
         now_ms: int,
     ) -> Order:
         with self._lock:
-            stored = self._orders.get(order.order_id)
-            if stored is None:
-                raise NotFoundError(f"order {order.order_id} does not exist")
-            if stored.version != order.version:
-                raise StaleOrderError(
-                    f"order {order.order_id} changed (version {stored.version}, "
-                    f"not {order.version})"
-                )
-            released = set(holds.release)
-            for hold in holds.add:
-                self._check_free(hold, released, now_ms)
-            post = txn is not None and txn.txn_id not in self._posted
-            if post and txn is not None:
-                self._check_guard(txn)
-            for volunteer_id, hold_id in holds.release:
-                self._holds[volunteer_id].pop(hold_id, None)
-            for hold in holds.add:
-                self._holds[hold.volunteer_id][hold.hold_id] = hold
-                self._offered[hold.volunteer_id].setdefault(order.order_id)
-            if post and txn is not None:
-                self._post(txn)
-            written = dataclasses.replace(order, version=stored.version + 1)
-            self._orders[order.order_id] = written
-            return written
+            return self._commit(order, holds, txn, now_ms)
+
+    def commit_many(self, writes: Sequence[OrderWrite], *, now_ms: int) -> list[WriteOutcome]:
+        out: list[WriteOutcome] = []
+        with self._lock:
+            for write in writes:
+                try:
+                    out.append(self._commit(write.order, write.holds, None, now_ms))
+                except (NotFoundError, StaleOrderError, HoldConflictError) as refusal:
+                    out.append(refusal)
+        return out
 
     def holds(self) -> list[Hold]:
         with self._lock:
@@ -159,6 +148,34 @@ class MemoryOrderStore:
 
     def close(self) -> None:
         return None
+
+    def _commit(
+        self, order: Order, holds: HoldChanges, txn: Transaction | None, now_ms: int
+    ) -> Order:
+        """Check everything, then write (the lock is held)."""
+        stored = self._orders.get(order.order_id)
+        if stored is None:
+            raise NotFoundError(f"order {order.order_id} does not exist")
+        if stored.version != order.version:
+            raise StaleOrderError(
+                f"order {order.order_id} changed (version {stored.version}, not {order.version})"
+            )
+        released = set(holds.release)
+        for hold in holds.add:
+            self._check_free(hold, released, now_ms)
+        post = txn is not None and txn.txn_id not in self._posted
+        if post and txn is not None:
+            self._check_guard(txn)
+        for volunteer_id, hold_id in holds.release:
+            self._holds[volunteer_id].pop(hold_id, None)
+        for hold in holds.add:
+            self._holds[hold.volunteer_id][hold.hold_id] = hold
+            self._offered[hold.volunteer_id].setdefault(order.order_id)
+        if post and txn is not None:
+            self._post(txn)
+        written = dataclasses.replace(order, version=stored.version + 1)
+        self._orders[order.order_id] = written
+        return written
 
     def _check_free(self, hold: Hold, released: set[tuple[str, str]], now_ms: int) -> None:
         """Raise unless ``hold`` overlaps no live hold of its volunteer (the lock is held)."""

@@ -4,7 +4,8 @@ Every script checks everything first (order version, holds, balance guard) and w
 when all checks passed, so a refused step leaves no trace. Key names follow the table in
 ``matcher.orders.redis_store``; every key a script touches is passed in ``KEYS``.
 
-The ledger part is shared by ``COMMIT`` and ``POST``. Its arguments, starting at ``a``:
+The order-write part is shared by ``COMMIT`` and ``COMMIT_MANY`` (see ``_ORDER``), the ledger
+part by ``COMMIT`` and ``POST``. Its arguments, starting at ``a``:
 txn id, kind (1 earned, 2 redeemed), branch id, guard account ("" for none), guard minutes,
 minutes moved, number of postings n, then n times (account, minutes, entry text). Its keys:
 balance hash, posted set, ledger list and branch figures hash from ``k``, and one entry list
@@ -58,68 +59,121 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return {1}
 """
 
-#: KEYS: 1 order, 2 old state set, 3 new state set, 4 held-volunteers set, 5..8 the ledger's
-#: fixed keys, then a hold hash and an offered set per added hold, a hold hash per released
-#: hold, then the ledger's per-account lists. ARGV: 1 order id, 2 expected version, 3 new
-#: text, 4 created_ms, 5 now_ms, 6 adds, 7 releases, 8 has transaction (0/1), then per add
-#: (volunteer, hold id, start, end, deadline_ms), per release (volunteer, hold id), then the
-#: ledger arguments. Returns {"ok"}, {"missing"}, {"stale", version}, {"held", volunteer,
-#: hold id} or {"short", account, balance, needed}.
-COMMIT = (
-    _LEDGER
-    + r"""
-local raw = redis.call('GET', KEYS[1])
-if not raw then return {'missing'} end
-local stored = string.match(raw, '^{"ver":(%d+),')
-if tonumber(stored) ~= tonumber(ARGV[2]) then return {'stale', stored} end
-local now, n_add, n_rel = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local released = {}
-for i = 1, n_rel do
-  local a = 9 + n_add * 5 + (i - 1) * 2
-  released[ARGV[a] .. '\n' .. ARGV[a + 1]] = true
+_ORDER = r"""
+-- An order write: its keys start at KEYS[k] (the order, then a hold hash and an offered set
+-- per added hold, then a hold hash per released hold), its arguments at ARGV[a] (order id,
+-- expected version, new text, created_ms, new state, adds, releases, then per add
+-- (volunteer, hold id, start, end, deadline_ms) and per release (volunteer, hold id)).
+-- KEYS[1..7] are the state sets by state number, KEYS[8] the held-volunteers set.
+
+-- How many keys and arguments the write at ARGV[a] takes.
+local function order_width(a)
+  local n_add, n_rel = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  return 1 + n_add * 2 + n_rel, 7 + n_add * 5 + n_rel * 2
 end
-for i = 1, n_add do
-  local a = 9 + (i - 1) * 5
-  local vol, id, s, e = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local all = redis.call('HGETALL', KEYS[8 + (i - 1) * 2 + 1])
-  for j = 1, #all, 2 do
-    local other = all[j]
-    if other ~= id and not released[vol .. '\n' .. other] then
-      local os, oe, od = string.match(all[j + 1], '^(%-?%d+) (%-?%d+) (%d+)$')
-      os, oe, od = tonumber(os), tonumber(oe), tonumber(od)
-      if (od == 0 or od > now) and os < e and s < oe then return {'held', vol, other} end
+
+-- The write's refusal ({'missing'}, {'stale', version}, {'held', volunteer, hold id}), or
+-- nil and the stored state. Reads only.
+local function order_check(k, a, now)
+  local raw = redis.call('GET', KEYS[k])
+  if not raw then return {'missing'} end
+  local stored = string.match(raw, '^{"ver":(%d+),')
+  if tonumber(stored) ~= tonumber(ARGV[a + 1]) then return {'stale', stored} end
+  local n_add, n_rel = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  local released = {}
+  for i = 1, n_rel do
+    local r = a + 7 + n_add * 5 + (i - 1) * 2
+    released[ARGV[r] .. '\n' .. ARGV[r + 1]] = true
+  end
+  for i = 1, n_add do
+    local h = a + 7 + (i - 1) * 5
+    local vol, id, s, e = ARGV[h], ARGV[h + 1], tonumber(ARGV[h + 2]), tonumber(ARGV[h + 3])
+    local all = redis.call('HGETALL', KEYS[k + 1 + (i - 1) * 2])
+    for j = 1, #all, 2 do
+      local other = all[j]
+      if other ~= id and not released[vol .. '\n' .. other] then
+        local os, oe, od = string.match(all[j + 1], '^(%-?%d+) (%-?%d+) (%d+)$')
+        os, oe, od = tonumber(os), tonumber(oe), tonumber(od)
+        if (od == 0 or od > now) and os < e and s < oe then return {'held', vol, other} end
+      end
     end
   end
+  -- The codec writes the state as "st" at the top level; no string can hold ,"st": unescaped.
+  return nil, tonumber(string.match(raw, ',"st":(%d+),'))
 end
-local ledger_arg = 9 + n_add * 5 + n_rel * 2
-local account_keys = 8 + n_add * 2 + n_rel + 1
+
+-- Apply the checked write: release and add the holds, store the text, move the state.
+local function order_write(k, a, now, old_state)
+  local id, n_add, n_rel = ARGV[a], tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  for i = 1, n_rel do
+    local r = a + 7 + n_add * 5 + (i - 1) * 2
+    local key = KEYS[k + n_add * 2 + i]
+    redis.call('HDEL', key, ARGV[r + 1])
+    if redis.call('HLEN', key) == 0 then redis.call('SREM', KEYS[8], ARGV[r]) end
+  end
+  for i = 1, n_add do
+    local h = a + 7 + (i - 1) * 5
+    local hk = k + 1 + (i - 1) * 2
+    local value = ARGV[h + 2] .. ' ' .. ARGV[h + 3] .. ' ' .. ARGV[h + 4]
+    redis.call('HSET', KEYS[hk], ARGV[h + 1], value)
+    redis.call('SADD', KEYS[8], ARGV[h])
+    redis.call('ZADD', KEYS[hk + 1], 'NX', now, id)
+  end
+  redis.call('SET', KEYS[k], ARGV[a + 2])
+  local new_state = tonumber(ARGV[a + 4])
+  if old_state ~= new_state then
+    redis.call('ZREM', KEYS[old_state], id)
+    redis.call('ZADD', KEYS[new_state], ARGV[a + 3], id)
+  end
+end
+"""
+
+#: KEYS: 1..7 the state sets, 8 held-volunteers set, 9..12 the ledger's fixed keys, then the
+#: order write's keys (from 13), then the ledger's per-account lists. ARGV: 1 now_ms, 2 has
+#: transaction (0/1), then the order write (from 3), then the ledger arguments. Returns
+#: {"ok"}, {"missing"}, {"stale", version}, {"held", volunteer, hold id} or {"short",
+#: account, balance, needed}.
+COMMIT = (
+    _LEDGER
+    + _ORDER
+    + r"""
+local now = tonumber(ARGV[1])
+local refusal, old_state = order_check(13, 3, now)
+if refusal then return refusal end
+local keys, args = order_width(3)
 local post = false
-if ARGV[8] == '1' then
-  local verdict, refusal = ledger_check(ledger_arg, 5)
-  if verdict == 'short' then return refusal end
+if ARGV[2] == '1' then
+  local verdict, short = ledger_check(3 + args, 9)
+  if verdict == 'short' then return short end
   post = verdict == 'ok'
 end
-for i = 1, n_rel do
-  local a = 9 + n_add * 5 + (i - 1) * 2
-  local key = KEYS[8 + n_add * 2 + i]
-  redis.call('HDEL', key, ARGV[a + 1])
-  if redis.call('HLEN', key) == 0 then redis.call('SREM', KEYS[4], ARGV[a]) end
-end
-for i = 1, n_add do
-  local a = 9 + (i - 1) * 5
-  local k = 8 + (i - 1) * 2
-  local value = ARGV[a + 2] .. ' ' .. ARGV[a + 3] .. ' ' .. ARGV[a + 4]
-  redis.call('HSET', KEYS[k + 1], ARGV[a + 1], value)
-  redis.call('SADD', KEYS[4], ARGV[a])
-  redis.call('ZADD', KEYS[k + 2], 'NX', now, ARGV[1])
-end
-if post then ledger_post(ledger_arg, 5, account_keys) end
-redis.call('SET', KEYS[1], ARGV[3])
-if KEYS[2] ~= KEYS[3] then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-end
+order_write(13, 3, now, old_state)
+if post then ledger_post(3 + args, 9, 13 + keys) end
 return {'ok'}
+"""
+)
+
+#: KEYS: 1..7 the state sets, 8 held-volunteers set, then each write's keys in turn (from
+#: 9). ARGV: 1 now_ms, 2 number of writes, then each write's arguments in turn (from 3).
+#: Each write is checked and applied on its own; returns one reply per write, as COMMIT's.
+COMMIT_MANY = (
+    _ORDER
+    + r"""
+local now, n = tonumber(ARGV[1]), tonumber(ARGV[2])
+local k, a = 9, 3
+local replies = {}
+for w = 1, n do
+  local refusal, old_state = order_check(k, a, now)
+  if refusal then
+    replies[w] = refusal
+  else
+    order_write(k, a, now, old_state)
+    replies[w] = {'ok'}
+  end
+  local keys, args = order_width(a)
+  k, a = k + keys, a + args
+end
+return replies
 """
 )
 

@@ -20,7 +20,10 @@ key                              type     value
 ================================ ======== ==================================================
 
 Every write is one Lua script (``redis_scripts``): an order write, its holds and its ledger
-transaction happen together or not at all, on whichever process runs it. Deadlines are
+transaction happen together or not at all, on whichever process runs it. ``commit_many``
+sends up to ``WRITES_PER_SCRIPT`` order writes per script, each checked and applied on its
+own. A script finds the stored order's state in its text (``codec``), so a commit is one
+round trip. Deadlines are
 compared with the ``now_ms`` the caller passes (the dispatcher's clock), not Redis' clock,
 so a simulated day and the tests control time. The scripts touch several volunteers' and
 accounts' keys, so the store needs one Redis node (or a primary with replicas), not a
@@ -50,11 +53,22 @@ from matcher.orders.model import (
 from matcher.orders.store import (
     HoldConflictError,
     InsufficientBalanceError,
+    OrderWrite,
     StaleOrderError,
     StateCensus,
+    WriteOutcome,
     moved_minutes,
 )
 from matcher.store.redis_errors import translate_redis_errors
+
+#: Order writes per ``COMMIT_MANY`` call (one round trip each): bounds how long one script
+#: keeps Redis from serving others, and lets a round's first offers land (and be seen by the
+#: volunteers' apps) before its last ones are encoded.
+WRITES_PER_SCRIPT = 100
+
+#: Orders ``get_many`` keeps decoded, with their text, to skip decoding them again (about
+#: 4 KB each with a typical history: 80 MB at most).
+DECODED_ORDERS_KEPT = 20_000
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -80,8 +94,12 @@ class RedisOrderStore:
             )
         self._redis = client_or_url
         self._p = prefix
+        self._decoded: dict[str, tuple[bytes | str, Order]] = {}  # see ``_decode``
+        # Indexed by state number (1..7), as the scripts expect.
+        self._state_keys = [self._state_key(state) for state in sorted(OrderState)]
         self._create = client_or_url.register_script(redis_scripts.CREATE)
         self._commit = client_or_url.register_script(redis_scripts.COMMIT)
+        self._commit_many = client_or_url.register_script(redis_scripts.COMMIT_MANY)
         self._post_script = client_or_url.register_script(redis_scripts.POST)
         kwargs = client_or_url.connection_pool.connection_kwargs
         where = kwargs.get("path") or f"{kwargs.get('host', 'localhost')}:{kwargs.get('port')}"
@@ -127,7 +145,22 @@ class RedisOrderStore:
         if not order_ids:
             return []
         texts = self._redis.mget([self._order_key(i) for i in order_ids])
-        return [None if t is None else codec.decode_order(t) for t in texts]
+        return [
+            None if t is None else self._decode(i, t) for i, t in zip(order_ids, texts, strict=True)
+        ]
+
+    def _decode(self, order_id: str, text: bytes | str) -> Order:
+        """``codec.decode_order``, reusing the order decoded from the same text before: every
+        round reads every pending order, and most have not changed since the last round.
+        (Orders are immutable, and equal text is the same order at the same version.)"""
+        seen = self._decoded.get(order_id)
+        if seen is not None and seen[0] == text:
+            return seen[1]
+        order = codec.decode_order(text)
+        if len(self._decoded) >= DECODED_ORDERS_KEPT:
+            self._decoded.clear()  # rare: a round's worth of orders comes back at once
+        self._decoded[order_id] = (text, order)
+        return order
 
     @translate_redis_errors
     def ids_in_states(self, states: Iterable[OrderState]) -> list[str]:
@@ -159,25 +192,53 @@ class RedisOrderStore:
         *,
         now_ms: int,
     ) -> Order:
-        stored = self._redis.get(self._order_key(order.order_id))
-        old_state = codec.decode_order(stored).state if stored is not None else order.state
         written = _at_version(order, order.version + 1)
-        keys = [
-            self._order_key(order.order_id),
-            self._state_key(old_state),
-            self._state_key(order.state),
-            f"{self._p}:held",
-            *self._ledger_keys(),
-        ]
-        args: list[str | int] = [
+        keys = [*self._fixed_keys(), *self._ledger_keys()]
+        args: list[str | int] = [now_ms, 0 if txn is None else 1]
+        self._add_write(OrderWrite(order, holds), keys, args)
+        if txn is not None:
+            keys += self._account_keys(txn)
+            args += _ledger_args(txn)
+        reply = self._commit(keys=keys, args=args)
+        _raise_refusal(reply, order)
+        return written
+
+    @translate_redis_errors
+    def commit_many(self, writes: Sequence[OrderWrite], *, now_ms: int) -> list[WriteOutcome]:
+        replies: list[Any] = []
+        for start in range(0, len(writes), WRITES_PER_SCRIPT):
+            chunk = writes[start : start + WRITES_PER_SCRIPT]
+            keys = self._fixed_keys()
+            args: list[str | int] = [now_ms, len(chunk)]
+            for write in chunk:
+                self._add_write(write, keys, args)
+            replies += self._commit_many(keys=keys, args=args)
+        out: list[WriteOutcome] = []
+        for write, reply in zip(writes, replies, strict=True):
+            try:
+                _raise_refusal(reply, write.order)
+            except (NotFoundError, StaleOrderError, HoldConflictError) as refusal:
+                out.append(refusal)
+            else:
+                out.append(_at_version(write.order, write.order.version + 1))
+        return out
+
+    def _fixed_keys(self) -> list[str]:
+        """The keys every order write names first: the state sets by number, the held set."""
+        return [*self._state_keys, f"{self._p}:held"]
+
+    def _add_write(self, write: OrderWrite, keys: list[str], args: list[str | int]) -> None:
+        """Append one order write's keys and arguments (``redis_scripts._ORDER``)."""
+        order, holds = write.order, write.holds
+        keys.append(self._order_key(order.order_id))
+        args += [
             order.order_id,
             order.version,
-            codec.encode_order(written),
+            codec.encode_order(_at_version(order, order.version + 1)),
             order.created_ms,
-            now_ms,
+            int(order.state),
             len(holds.add),
             len(holds.release),
-            0 if txn is None else 1,
         ]
         for hold in holds.add:
             keys += [self._hold_key(hold.volunteer_id), f"{self._p}:offered:{hold.volunteer_id}"]
@@ -185,12 +246,6 @@ class RedisOrderStore:
         for volunteer_id, hold_id in holds.release:
             keys.append(self._hold_key(volunteer_id))
             args += [volunteer_id, hold_id]
-        if txn is not None:
-            keys += self._account_keys(txn)
-            args += _ledger_args(txn)
-        reply = self._commit(keys=keys, args=args)
-        _raise_refusal(reply, order)
-        return written
 
     @translate_redis_errors
     def holds(self) -> list[Hold]:

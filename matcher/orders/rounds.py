@@ -2,23 +2,32 @@
 
 1. **Sweep** every live order: open offers past their deadline expire (the order goes back
    to pending, never to be offered to that volunteer again), and orders whose service time
-   has come lapse.
+   has come lapse. The orders that change are written together (``OrderDesk.sweep_many``).
 2. **Solve** the pending orders in scope (one request per order, its open slots as slots)
    with ``solve_match`` against the selected pool minus the time already held
    (``pool_cuts``), with each order's earlier volunteers excluded (``ExcludedPairs``).
-3. **Reserve**: each match becomes an offer through ``OrderDesk.offer``, whose commit holds
-   the volunteer's time atomically. Another dispatcher may have taken that time since the
-   solve (``HoldConflictError``); the round then drops that volunteer and re-solves the
-   orders still pending, up to ``MAX_SOLVES`` times. An order another dispatcher offered
-   meanwhile is simply skipped.
+3. **Reserve**: the matches become offers through ``OrderDesk.offer_many``, one batch per
+   slot (every order's first offer, then the second offers of orders that need more), each
+   offer's commit holding the volunteer's time atomically on its own. Another dispatcher
+   may have taken that time since the solve (``HoldConflictError``: that offer only); the
+   round then drops that volunteer and re-solves the orders still pending, up to
+   ``MAX_SOLVES`` times. An order another dispatcher offered meanwhile is simply skipped.
 
-Any crash leaves only whole offers behind (each is one atomic write), and each expires at
-its deadline, so a round cut short never books a volunteer forever.
+Batches keep a round to a few store round trips (on Redis, one Lua call per hundred
+writes) instead of one or two per order: under load, each round trip also waits for the
+interpreter lock, which made rounds with thousands of offers take tens of seconds.
+``RoundReport.timings_ms`` says where a round's time went.
+
+Any crash leaves only whole offers behind (each order's write is atomic), and each expires
+at its deadline, so a round cut short never books a volunteer forever.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +38,6 @@ from matcher.core.pool_index import PoolIndex
 from matcher.core.scoring import haversine_km
 from matcher.core.skills import skill_mask
 from matcher.core.solve import solve_match
-from matcher.errors import ConflictError, NotFoundError
 from matcher.orders.desk import OrderDesk
 from matcher.orders.model import Offer, OfferState, Order, OrderState
 from matcher.orders.pool_cuts import cut_pool
@@ -76,6 +84,19 @@ class RoundReport:
     orders_lapsed: int = 0
     reservation_conflicts: int = 0
     solves: int = 0
+    #: Wall time of each part (``sweep``, ``holds``, ``solve``, ``reserve``), ms, summed over
+    #: the round's solves.
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timing(self, part: str) -> Iterator[None]:
+        """Add the wall time of the ``with`` block to ``timings_ms[part]``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = (time.perf_counter() - started) * 1e3
+            self.timings_ms[part] = self.timings_ms.get(part, 0.0) + spent
 
 
 def run_round(
@@ -87,7 +108,9 @@ def run_round(
 ) -> RoundReport:
     """Sweep, then dispatch the pending orders in ``scope`` (see the module docstring)."""
     report = RoundReport()
-    pending = [o for o in sweep(desk, report) if (scope or Scope()).covers(o)]
+    with report.timing("sweep"):
+        swept = sweep(desk, report)
+    pending = [o for o in swept if (scope or Scope()).covers(o)]
     pending = [o for o in pending if o.state is OrderState.PENDING and o.open_slots > 0]
     report.orders_considered = len(pending)
     if pending:
@@ -100,12 +123,9 @@ def sweep(desk: OrderDesk, report: RoundReport) -> list[Order]:
     """Expire overdue offers and lapse orders whose time came; returns the live orders."""
     live: list[Order] = []
     ids = desk.orders.ids_in_states(_LIVE)
-    for order in desk.orders.get_many(ids):
-        if order is None:
-            continue
-        try:
-            swept = desk.sweep(order)
-        except (ConflictError, NotFoundError):
+    orders = [o for o in desk.orders.get_many(ids) if o is not None]
+    for order, swept in zip(orders, desk.sweep_many(orders), strict=True):
+        if not isinstance(swept, Order):
             continue  # it kept changing under us: the next round will see it
         report.offers_expired += sum(
             1
@@ -127,14 +147,18 @@ def _dispatch(
     dropped: set[str] = set()
     while pending and report.solves < MAX_SOLVES:
         now = desk.now_ms()
-        holds = [h for h in desk.orders.holds() if h.live(now)]
-        round_pool = cut_pool(pool, holds, dropped)
-        round_index = index if round_pool is pool else PoolIndex.build(round_pool)
-        batch = requests_of(pending)
-        result = solve_match(batch, round_index, policy, excluded=_excluded(pending, pool.ids))
+        with report.timing("holds"):
+            holds = [h for h in desk.orders.holds() if h.live(now)]
+        with report.timing("solve"):
+            round_pool = cut_pool(pool, holds, dropped)
+            round_index = index if round_pool is pool else PoolIndex.build(round_pool)
+            batch = requests_of(pending)
+            excluded = _excluded(pending, pool.ids)
+            result = solve_match(batch, round_index, policy, excluded=excluded)
         report.solves += 1
         current = {o.order_id: o for o in pending}
-        refused = _reserve(desk, batch, round_pool, result, current, report)
+        with report.timing("reserve"):
+            refused = _reserve(desk, batch, round_pool, result, current, report)
         dropped |= refused
         report.reservation_conflicts += len(refused)
         pending = [o for o in current.values() if o.state is OrderState.PENDING and o.open_slots]
@@ -152,8 +176,14 @@ def _reserve(
     report: RoundReport,
 ) -> set[str]:
     """Offer each match (``current`` follows the orders); returns the volunteers whose time
-    another dispatcher held first."""
+    another dispatcher held first.
+
+    The offers are committed together (``OrderDesk.offer_many``), one per order at a time:
+    an order matched to several volunteers gets its first offer in the first batch, its
+    second in the next, so a refused offer never takes another slot's offer with it."""
     refused: set[str] = set()
+    layers: list[list[tuple[str, str, tuple[int, int], float]]] = []
+    seen: dict[str, int] = {}
     for r, v, w, km in zip(
         result.request.tolist(),
         result.volunteer.tolist(),
@@ -161,17 +191,21 @@ def _reserve(
         result.distance_km.tolist(),
         strict=True,
     ):
-        order, vid = current[batch.ids[r]], pool.ids[v]
+        order_id = batch.ids[r]
+        nth = seen[order_id] = seen.get(order_id, -1) + 1
+        if nth == len(layers):
+            layers.append([])
         window = (int(pool.window_start[w]), int(pool.window_end[w]))
-        try:
-            made = desk.offer(order, vid, window, float(km))
-        except HoldConflictError:
-            refused.add(vid)
-            continue
-        except (ConflictError, NotFoundError):
-            continue  # another dispatcher offered it, or it was cancelled
-        current[made.order_id] = made
-        report.offers.append((made, made.offers[-1]))
+        layers[nth].append((order_id, pool.ids[v], window, float(km)))
+    for layer in layers:
+        offers = [(current[oid], vid, window, km) for oid, vid, window, km in layer]
+        for (oid, vid, _, _), made in zip(layer, desk.offer_many(offers), strict=True):
+            if isinstance(made, HoldConflictError):
+                refused.add(vid)
+            elif isinstance(made, Order):
+                current[oid] = made
+                report.offers.append((made, made.offers[-1]))
+            # else another dispatcher offered it, or it was cancelled: skip
     return refused
 
 

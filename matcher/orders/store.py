@@ -13,6 +13,11 @@ store's job is to apply one transition *atomically*:
   passed at ``now_ms``. So no volunteer is ever booked twice for the same time, whichever
   process commits, and a hold whose offer was abandoned (a dispatcher died) stops counting
   at its deadline even before anyone releases it.
+* ``commit_many`` applies several orders' writes (without ledger transactions) in one step
+  (one Lua call on Redis): each write is checked and applied exactly as ``commit`` would,
+  all or nothing on its own, against the store as the writes before it in the list left it,
+  and a refused write (stale, held, missing) refuses only itself. A dispatch round commits
+  its expiries and its offers this way, in a few round trips instead of one or two per order.
 * A transaction is posted at most once per ``txn_id`` (a retried completion never credits
   twice) and only when its ``guard_account`` holds at least ``guard_minutes``
   (``InsufficientBalanceError`` otherwise, nothing written).
@@ -24,9 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
-from matcher.errors import ConflictError
+from matcher.errors import ConflictError, MatcherError
 from matcher.orders.model import (
     NO_HOLD_CHANGES,
     BranchFigures,
@@ -70,6 +75,19 @@ class StateCensus:
 
     count: int
     oldest_created_ms: int  # 0 when there are none
+
+
+@dataclass(frozen=True)
+class OrderWrite:
+    """One order's write in ``commit_many``: the order at the version read, and its holds."""
+
+    order: Order
+    holds: HoldChanges = NO_HOLD_CHANGES
+
+
+#: What ``commit_many`` returns per write: the order written (at the next version), or why
+#: it was refused (``StaleOrderError``, ``HoldConflictError`` or ``NotFoundError``).
+WriteOutcome: TypeAlias = Order | MatcherError
 
 
 class OrderStore(Protocol):
@@ -118,6 +136,13 @@ class OrderStore(Protocol):
         Raises ``StaleOrderError``, ``HoldConflictError`` or ``InsufficientBalanceError``
         (nothing written), or ``NotFoundError`` if the order does not exist.
         """
+        ...
+
+    def commit_many(self, writes: Sequence[OrderWrite], *, now_ms: int) -> list[WriteOutcome]:
+        """``commit`` each write (no transactions) in turn, in one step; per write, the order
+        written or the error ``commit`` would have raised (nothing of that write written).
+        Writes of the same order in one call see each other (the second is stale unless it
+        was made from the first's result)."""
         ...
 
     def holds(self) -> list[Hold]:
