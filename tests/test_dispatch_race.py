@@ -92,7 +92,9 @@ def race(seed: int, systems: list[OrderSystem]) -> tuple[int, int]:
             OR.DispatchScope(branch_ids=[f"grid-{i}"]) if turn == 0 else None
             for i in range(len(systems))
         ]
-        reports = together([lambda s=s, c=c: s.round(scope=c) for s, c in zip(systems, scopes)])
+        reports = together(
+            [lambda s=s, c=c: s.round(scope=c) for s, c in zip(systems, scopes, strict=True)]
+        )
         conflicts += sum(r.reservation_conflicts for r in reports)  # type: ignore[attr-defined]
         orders = all_orders(first)
         live = check_no_double_booking(orders)
