@@ -171,7 +171,7 @@ def submitted_id(sub: Submission) -> str:
     unknown (a ``--role-key`` for a target server), "" if there is none."""
     if sub.owner is None:
         return sub.order_id
-    return order_id_for(f"{sub.owner}\x00{sub.key}" if sub.owner else sub.key)
+    return order_id_for(sub.key, sub.owner)
 
 
 def _acknowledged_answers(orders: dict[str, O.Order], records: Records) -> list[str]:

@@ -65,9 +65,12 @@ def _sweep_step(o: Order, at: int) -> Order:
     return o
 
 
-def order_id_for(idempotency_key: str) -> str:
-    """The order id a submission with this key gets: the same key, the same order."""
-    return "ord-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+def order_id_for(idempotency_key: str, owner: str = "") -> str:
+    """The order id a submission with this key gets: the same key, the same order. With API
+    keys the idempotency key is scoped by the submitting key's id (``owner``), so two apps
+    can neither collide nor find each other's orders."""
+    scoped = f"{owner}\x00{idempotency_key}" if owner else idempotency_key
+    return "ord-" + hashlib.sha256(scoped.encode()).hexdigest()[:24]
 
 
 def fingerprint(branch_id: str, resident: Resident, spec: ServiceSpec) -> str:
@@ -123,7 +126,7 @@ class OrderDesk:
         submitting API key's id) is kept on the order and scopes the idempotency key, so two
         apps' keys never meet."""
         digest = fingerprint(branch_id, resident, spec)
-        order_id = order_id_for(f"{owner}\x00{idempotency_key}" if owner else idempotency_key)
+        order_id = order_id_for(idempotency_key, owner)
         now = self.now_ms()
         order = lifecycle.submit(order_id, branch_id, resident, spec, digest, now, owner)
         stored, created = self.orders.create(order)
