@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Each benchmark server would warn that its in-memory registry is not kept.
-    logging.getLogger("matcher.server").setLevel(logging.ERROR)
+    logging.getLogger("matcher.service.server").setLevel(logging.ERROR)
     config = SuiteConfig(quick=args.quick, out=args.out, seed=args.seed, redis_url=args.redis)
     names = tuple(args.only) if args.only else NAMES
     command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])

@@ -17,7 +17,7 @@ from benchmarks.timing import peak_rss_mb, timed
 from matcher.core.model import Policy
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
-from matcher.synthetic import gonghe_day
+from matcher.tools.synthetic import gonghe_day
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -21,10 +21,10 @@ from matcher.core.model import RequestBatch, Urgency, VolunteerPool
 from matcher.core.skills import SKILL_CODES, mask_codes
 from matcher.orders import lifecycle
 from matcher.orders.model import Order, OrderState, Resident, ServiceSpec
-from matcher.orders.store import OrderStore
-from matcher.store.memory import MemoryStore
-from matcher.store.records import Profile, VolunteerRecord
-from matcher.synthetic import DEFAULT_DAY, HOUR, day_start, gonghe_day
+from matcher.orders.store.base import OrderStore
+from matcher.registry.model import Profile, VolunteerRecord
+from matcher.registry.store.memory import MemoryStore
+from matcher.tools.synthetic import DEFAULT_DAY, HOUR, day_start, gonghe_day
 
 #: The clock of every backlog: 06:00 on the service day (services run 07:00-22:00).
 NOW_S = day_start(DEFAULT_DAY) + 6 * HOUR

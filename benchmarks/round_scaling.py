@@ -41,11 +41,11 @@ from benchmarks.mixed.report import write_json
 from benchmarks.round_backlog import FixedClock, build_backlog
 from benchmarks.suite import DEFAULT_OUT, DEFAULT_SEED
 from matcher.orders.desk import OrderDesk
-from matcher.orders.memory import MemoryOrderStore
-from matcher.orders.redis_store import RedisOrderStore
 from matcher.orders.rounds import RoundReport, run_round
-from matcher.orders.store import OrderStore
-from matcher.pool_view import PoolView
+from matcher.orders.store.base import OrderStore
+from matcher.orders.store.memory import MemoryOrderStore
+from matcher.orders.store.redis import RedisOrderStore
+from matcher.registry.view import PoolView
 
 SIZES = (1_000, 5_000, 20_000)
 PARTS = ("sweep", "holds", "solve", "reserve")

@@ -24,9 +24,9 @@ from typing import Any
 import grpc
 
 from matcher.config import Settings
-from matcher.convert import pool_to_proto
 from matcher.core.model import VolunteerPool
-from matcher.server import create_server
+from matcher.service.convert import pool_to_proto
+from matcher.service.server import create_server
 from matcher.v1 import match_pb2, match_pb2_grpc
 
 #: Messages of a city-sized batch are tens of MB.
@@ -195,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--prefix", default="matcher")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="server %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("matcher.server").setLevel(logging.ERROR)  # "registry is in memory"
+    logging.getLogger("matcher.service.server").setLevel(logging.ERROR)  # "registry is in memory"
     started = _start(bench_settings(store=args.store, prefix=args.prefix))
     print(json.dumps({"port": started.port}), flush=True)
     try:

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matcher.config import ConfigError, Settings
-from matcher.log_setup import configure_logging
-from matcher.volunteer_file import COLUMNS
-from matcher.volunteer_import import DEFAULT_BATCH_SIZE, DEFAULT_MAX_ERRORS
+from matcher.observability.logs import configure_logging
+from matcher.tools.volunteer_file import COLUMNS
+from matcher.tools.volunteer_import import DEFAULT_BATCH_SIZE, DEFAULT_MAX_ERRORS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--volunteers", type=int, default=3000, help="volunteers in the pool")
     _add_import(sub)
     _add_simulate(sub)
-    from matcher.access.keys_cli import add_keys_parser
+    from matcher.tools.keys import add_keys_parser
 
     add_keys_parser(sub)
     from gateway.__main__ import add_gateway_parser
@@ -97,7 +97,7 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     volunteers = kinds.add_parser(
         "volunteers",
         help="check every row of a CSV or JSON Lines file, then upsert them in batches",
-        description="Columns: " + ", ".join(COLUMNS) + " (see matcher.volunteer_file).",
+        description="Columns: " + ", ".join(COLUMNS) + " (see matcher.tools.volunteer_file).",
     )
     volunteers.add_argument("file", type=Path, help="a .csv, .jsonl or .ndjson file")
     volunteers.add_argument("--target", help="HOST:PORT of the server (MATCHER_HOST:MATCHER_PORT)")
@@ -140,13 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "status":
-        from matcher.status_cli import StatusTls, run_status
+        from matcher.tools.status import StatusTls, run_status
 
         tls = StatusTls(args.tls_ca, args.tls_cert, args.tls_key, args.tls_server_name)
         target = args.target or _default_target(settings)
         return run_status(target, timeout=args.timeout, tls=tls, api_key=args.api_key)
     if args.command == "serve":
-        from matcher.server import serve
+        from matcher.service.server import serve
 
         try:
             serve(settings)
@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "import":
         return _import_volunteers(args, settings)
     if args.command == "keys":
-        from matcher.access.keys_cli import run_keys
+        from matcher.tools.keys import run_keys
 
         return run_keys(args)
     if args.command == "simulate":
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gateway.__main__ import run_gateway
 
         return run_gateway(args)
-    from matcher.demo import run_demo
+    from matcher.tools.demo import run_demo
 
     if args.requests < 1 or args.volunteers < 1:
         print("matcher demo: --requests and --volunteers must be at least 1", file=sys.stderr)
@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from matcher.simulate import DayConfig, run_simulation
+    from matcher.tools.simulate import DayConfig, run_simulation
 
     chances_ok = min(args.accept, args.decline) >= 0 and args.accept + args.decline <= 1
     if args.orders < 1 or args.volunteers < 1 or not args.window_minutes > 0 or not chances_ok:
@@ -201,15 +201,15 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _default_target(settings: Settings) -> str:
-    from matcher.server import bind_address
+    from matcher.service.server import bind_address
 
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "[::]") else settings.host
     return bind_address(host, settings.port)
 
 
 def _import_volunteers(args: argparse.Namespace, settings: Settings) -> int:
-    from matcher.volunteer_file import FileFormatError
-    from matcher.volunteer_import import run_import
+    from matcher.tools.volunteer_file import FileFormatError
+    from matcher.tools.volunteer_import import run_import
 
     if not 1 <= args.batch_size <= settings.max_volunteers or args.max_errors < 0:
         print(

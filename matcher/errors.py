@@ -21,8 +21,8 @@
     ConfigError (ValueError)          invalid MATCHER_* setting, raised at start-up only
                                       (lives in ``matcher.config``)
 
-The four ``ConflictError`` kinds live with the order lifecycle (``matcher.orders.store`` and
-``matcher.orders.lifecycle``). These errors are transport-neutral: ``matcher.grpc_errors`` is
+The four ``ConflictError`` kinds live with the order lifecycle (``matcher.orders.store.base`` and
+``matcher.orders.lifecycle``). These errors are transport-neutral: ``matcher.service.errors`` is
 the one place that maps them to gRPC status codes. Messages must never carry residents' or
 volunteers' personal data (names, addresses, coordinates); ids and field paths are fine.
 """

@@ -5,7 +5,7 @@ Usage::
     python scripts/make_volunteer_file.py examples/volunteers.csv --rows 36
     python scripts/make_volunteer_file.py /tmp/volunteers-100k.csv --rows 100000
 
-Volunteers cluster around the towns of Gonghe County (``matcher.synthetic.gonghe_day``); each
+Volunteers cluster around the towns of Gonghe County (``matcher.tools.synthetic.gonghe_day``); each
 gets a grid branch of their nearest town, up to two of eight branded teams, and 1-3
 availability windows on ``--day`` in local time (UTC+8). About one in twenty is inactive.
 """
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from matcher.core.skills import SKILL_CODES
-from matcher.synthetic import TOWNS, gonghe_day, nearest_town
-from matcher.volunteer_file import COLUMNS
+from matcher.tools.synthetic import TOWNS, gonghe_day, nearest_town
+from matcher.tools.volunteer_file import COLUMNS
 
 CST = dt.timezone(dt.timedelta(hours=8))
 TEAMS = (

@@ -11,7 +11,7 @@ import pytest
 from grpc_health.v1 import health
 
 from matcher.config import Settings
-from matcher.server import MatcherServer, create_server
+from matcher.service.server import MatcherServer, create_server
 from matcher.v1 import match_pb2, match_pb2_grpc
 
 #: Limits small enough that the limit tests send small messages.

@@ -24,7 +24,7 @@ from grpc_status import rpc_status
 from gateway.config import GatewaySettings
 from gateway.serving import GatewayThread
 from matcher.config import Settings
-from matcher.server import create_server
+from matcher.service.server import create_server
 
 PROBE_PACKAGE = "gatewaytest.v1"
 PROBE_SERVICE = f"{PROBE_PACKAGE}.ProbeService"

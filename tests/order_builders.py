@@ -17,11 +17,11 @@ import pytest
 from matcher.config import Settings
 from matcher.core.model import Urgency
 from matcher.orders import lifecycle
-from matcher.orders.memory import MemoryOrderStore
 from matcher.orders.model import Order, Resident, ServiceSpec
-from matcher.orders.redis_store import RedisOrderStore
-from matcher.orders.store import OrderStore
-from matcher.server import MatcherServer, create_server
+from matcher.orders.store.base import OrderStore
+from matcher.orders.store.memory import MemoryOrderStore
+from matcher.orders.store.redis import RedisOrderStore
+from matcher.service.server import MatcherServer, create_server
 from matcher.v1 import (
     match_pb2,
     orders_pb2,

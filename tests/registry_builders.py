@@ -21,7 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from matcher.config import Settings
-from matcher.server import MatcherServer, create_server
+from matcher.service.server import MatcherServer, create_server
 from matcher.v1 import match_pb2, match_pb2_grpc, volunteers_pb2, volunteers_pb2_grpc
 
 #: 2022-06-15 08:00 UTC, the morning of the test day.

@@ -20,9 +20,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from matcher.access.keys import hash_token, new_token
 from matcher.client import MatcherClient
 from matcher.config import Settings
-from matcher.log_setup import JsonFormatter
-from matcher.server import create_server
-from matcher.status_cli import run_status
+from matcher.observability.logs import JsonFormatter
+from matcher.service.server import create_server
+from matcher.tools.status import run_status
 from matcher.v1 import (
     match_pb2,
     match_pb2_grpc,
@@ -264,12 +264,12 @@ def test_a_volunteer_cannot_complete_an_order_it_did_not_accept(system: OrderSys
 def test_the_access_log_names_key_and_role_never_the_token(
     system: OrderSystem, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="matcher.interceptors")
+    caplog.set_level(logging.INFO, logger="matcher.service.interceptors.observe")
     get = OR.GetOrderRequest(order_id="ord-absent")
     code_of(lambda: As(system, "console").orders.GetOrder(get))
     code_of(lambda: As(system, "registrar").orders.GetOrder(get))
     code_of(lambda: system.orders.GetOrder(get, metadata=(("authorization", "Bearer nope"),)))
-    lines = [r for r in caplog.records if r.name == "matcher.interceptors"]
+    lines = [r for r in caplog.records if r.name == "matcher.service.interceptors.observe"]
     fields = [r.fields for r in lines[-3:]]  # type: ignore[attr-defined]
     assert [(f["code"], f.get("key"), f.get("role")) for f in fields] == [
         ("NOT_FOUND", "console", "dispatcher"),
@@ -303,13 +303,13 @@ def _bearer(key_id: str) -> dict[str, str]:
 def test_open_mode_on_a_reachable_address_logs_a_loud_banner(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="matcher.access.interceptor")
+    caplog.set_level(logging.WARNING, logger="matcher.service.interceptors.access")
     app = create_server(Settings(host="0.0.0.0", port=0, metrics_port=-1))
     app.stop()
-    [banner] = [r for r in caplog.records if r.name == "matcher.access.interceptor"]
+    [banner] = [r for r in caplog.records if r.name == "matcher.service.interceptors.access"]
     assert banner.levelno == logging.ERROR
     assert "ACCESS CONTROL IS OFF on 0.0.0.0" in banner.getMessage()
     caplog.clear()
     app = create_server(KEYED.with_overrides(host="0.0.0.0"))
     app.stop()
-    assert not [r for r in caplog.records if r.name == "matcher.access.interceptor"]
+    assert not [r for r in caplog.records if r.name == "matcher.service.interceptors.access"]

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from google.protobuf.descriptor import FileDescriptor
 
-from matcher.access.interceptor import announce_mode, is_loopback
 from matcher.access.keys import (
     KeyRing,
     hash_token,
@@ -22,13 +21,14 @@ from matcher.access.keys import (
     parse_keys_env,
     parse_keys_toml,
 )
-from matcher.access.keys_cli import run_keys
 from matcher.access.rate_limit import RATE_VARIABLE, RateLimiter
 from matcher.access.roles import PERMISSIONS, Role, is_open, may_call
 from matcher.cli import _parser
 from matcher.config import ConfigError, Settings
 from matcher.errors import LimitExceededError
-from matcher.orders.codec import decode_order, encode_order
+from matcher.orders.store.json import decode_order, encode_order
+from matcher.service.interceptors.access import announce_mode, is_loopback
+from matcher.tools.keys import run_keys
 from matcher.v1 import match_pb2, orders_pb2, status_pb2, timebank_pb2, volunteers_pb2
 from tests.order_builders import new_order
 
@@ -180,7 +180,7 @@ def test_loopback_hosts(host: str, loopback: bool) -> None:
 
 
 def test_open_mode_is_announced(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="matcher.access.interceptor")
+    caplog.set_level(logging.INFO, logger="matcher.service.interceptors.access")
     announce_mode(KeyRing(), "127.0.0.1")
     announce_mode(KeyRing(parse_keys_env(f"a:admin:{DIGEST}")), "0.0.0.0")
     [warning, on] = caplog.records

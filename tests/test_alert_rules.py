@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from gateway.metrics import GatewayMetrics
-from matcher.metrics import Metrics
+from matcher.observability.metrics import Metrics
 
 RULES = Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "alerts.yml"
 

@@ -22,7 +22,7 @@ from matcher.client import (
     VolunteerFilter,
     backoff_delays,
 )
-from matcher.server import create_server
+from matcher.service.server import create_server
 from matcher.v1 import match_pb2, volunteers_pb2
 from tests.conftest import HOUR, T0, TEST_SETTINGS, make_valid_request, window
 

@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 
 from matcher.config import Settings
-from matcher.convert import (
+from matcher.core.model import MatchResult, Policy, Reason, RequestBatch, SolveStats, Urgency
+from matcher.core.skills import N_SKILLS, SKILL_BIT
+from matcher.errors import LimitExceededError, ValidationError
+from matcher.service.convert import (
     MAX_VIOLATIONS,
     match_request_to_domain,
     match_result_to_proto,
     pool_to_proto,
     requests_to_proto,
 )
-from matcher.core.model import MatchResult, Policy, Reason, RequestBatch, SolveStats, Urgency
-from matcher.core.skills import N_SKILLS, SKILL_BIT
-from matcher.errors import LimitExceededError, ValidationError
-from matcher.synthetic import gonghe_day, uniform_day
+from matcher.tools.synthetic import gonghe_day, uniform_day
 from matcher.v1 import match_pb2
 
 

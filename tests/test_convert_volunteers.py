@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 
 from matcher.config import Settings
-from matcher.convert import (
+from matcher.errors import LimitExceededError, ValidationError
+from matcher.registry.columns import records_to_pool
+from matcher.registry.view import Selector
+from matcher.service.convert import (
     availability_to_windows,
     list_request_to_query,
     pool_to_proto,
     records_to_proto,
     upserts_to_records,
 )
-from matcher.convert.volunteers import pool_profiles
-from matcher.errors import LimitExceededError, ValidationError
-from matcher.pool_columns import records_to_pool
-from matcher.pool_view import Selector
-from matcher.synthetic import gonghe_day
+from matcher.service.convert.volunteers import pool_profiles
+from matcher.tools.synthetic import gonghe_day
 from matcher.v1 import match_pb2, volunteers_pb2
 
 V = volunteers_pb2

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from matcher.config import Settings
-from matcher.server import create_server
+from matcher.service.server import create_server
 
 CLIENT_DIR = Path(__file__).resolve().parent.parent / "clients" / "node"
 

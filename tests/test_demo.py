@@ -10,8 +10,8 @@ from matcher.core.greedy import greedy_match
 from matcher.core.model import Policy, Urgency
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
-from matcher.demo import TIERS, DemoReport, main, run_demo
-from matcher.synthetic import TOWNS, gonghe_day
+from matcher.tools.demo import TIERS, DemoReport, main, run_demo
+from matcher.tools.synthetic import TOWNS, gonghe_day
 
 SEED, N_REQUESTS, N_VOLUNTEERS = 7, 150, 500
 SECTIONS = ("== Served by tier", "== Value, cost and travel", "== Per town", "== Engine solve")

@@ -18,8 +18,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from matcher.orders.desk import OrderDesk
 from matcher.orders.model import OfferState
-from matcher.orders.redis_store import RedisOrderStore
-from matcher.orders.store import OrderWrite, WriteOutcome
+from matcher.orders.store.base import OrderWrite, WriteOutcome
+from matcher.orders.store.redis import RedisOrderStore
 from matcher.v1 import orders_pb2
 from tests.order_builders import (
     HOUR,

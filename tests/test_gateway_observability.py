@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.config import GatewaySettings
 from gateway.serving import GatewayThread
 from matcher.config import Settings
-from matcher.server import create_server
-from matcher.tracing import setup_tracing
+from matcher.observability.tracing import setup_tracing
+from matcher.service.server import create_server
 from tests.conftest import make_valid_request
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

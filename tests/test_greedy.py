@@ -13,7 +13,7 @@ from matcher.core.greedy import dispatch_order, greedy_match, request_limits_km
 from matcher.core.model import MatchResult, Policy, Reason, RequestBatch, Urgency, VolunteerPool
 from matcher.core.scoring import haversine_km
 from matcher.core.skills import N_SKILLS, SKILL_BIT, skill_mask
-from matcher.synthetic import gonghe_day
+from matcher.tools.synthetic import gonghe_day
 
 LAT0, LON0 = 36.27, 100.62  # Qabqa
 KM_LAT = 1 / 111.195  # degrees of latitude per km

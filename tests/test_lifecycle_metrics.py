@@ -93,8 +93,8 @@ def test_an_expired_offer_is_counted(system: OrderSystem) -> None:
 
 def test_the_state_gauges_are_nan_while_the_store_cannot_be_read() -> None:
     from matcher.errors import StoreUnavailableError
-    from matcher.lifecycle_metrics import export_order_gauges
-    from matcher.metrics import Metrics
+    from matcher.observability.metrics import Metrics
+    from matcher.observability.order_metrics import export_order_gauges
 
     class DownStore:
         def census(self) -> dict[object, object]:

@@ -12,8 +12,8 @@ import pytest
 
 from matcher.client import MatcherCallError
 from matcher.config import Settings
-from matcher.message_limit import grpc_receive_limit
-from matcher.server import MatcherServer, create_server
+from matcher.service.interceptors.message_size import grpc_receive_limit
+from matcher.service.server import MatcherServer, create_server
 from matcher.v1 import (
     match_pb2,
     match_pb2_grpc,

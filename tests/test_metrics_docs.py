@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from gateway.metrics import GatewayMetrics
-from matcher.metrics import Metrics
+from matcher.observability.metrics import Metrics
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -16,10 +16,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client.parser import text_string_to_metric_families
 
 from matcher.config import Settings
-from matcher.log_setup import JsonFormatter
-from matcher.server import MatcherServer, create_server
-from matcher.status_cli import run_status
-from matcher.tracing import setup_tracing
+from matcher.observability.logs import JsonFormatter
+from matcher.observability.tracing import setup_tracing
+from matcher.service.server import MatcherServer, create_server
+from matcher.tools.status import run_status
 from matcher.v1 import match_pb2, match_pb2_grpc, volunteers_pb2, volunteers_pb2_grpc
 from tests.conftest import HOUR, T0
 
@@ -126,7 +126,7 @@ def test_metrics_move_with_real_calls(app: MatcherServer) -> None:
 def test_logs_carry_no_personal_data(app: MatcherServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     _calls(app)
-    lines = [r for r in caplog.records if r.name == "matcher.interceptors"]
+    lines = [r for r in caplog.records if r.name == "matcher.service.interceptors.observe"]
     assert len(lines) >= 5
     match_line = next(r for r in lines if "Match OK" in r.getMessage())
     assert match_line.fields["requests"] == 2  # type: ignore[attr-defined]
@@ -141,7 +141,7 @@ def test_json_log_lines_have_the_rpc_fields(app: MatcherServer) -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("matcher.interceptors")
+    logger = logging.getLogger("matcher.service.interceptors.observe")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import NotFoundError
-from matcher.orders.memory import MemoryOrderStore
 from matcher.orders.model import (
     EntryKind,
     Hold,
@@ -25,7 +24,7 @@ from matcher.orders.model import (
     Resident,
     Transaction,
 )
-from matcher.orders.store import (
+from matcher.orders.store.base import (
     HoldConflictError,
     InsufficientBalanceError,
     OrderStore,
@@ -33,6 +32,7 @@ from matcher.orders.store import (
     StaleOrderError,
     StateCensus,
 )
+from matcher.orders.store.memory import MemoryOrderStore
 from tests.order_builders import HOUR, T0, new_order, order_store
 
 __all__ = ["order_store"]  # the fixture, imported for pytest

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import ValidationError
-from matcher.pool_view import PoolState, PoolView, Selector
-from matcher.store.memory import MemoryStore
-from matcher.store.records import Profile, VolunteerRecord
+from matcher.registry.model import Profile, VolunteerRecord
+from matcher.registry.store.memory import MemoryStore
+from matcher.registry.view import PoolState, PoolView, Selector
 
 T0 = 1_655_280_000
 IDS = [f"v{i:02d}" for i in range(12)]

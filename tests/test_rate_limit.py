@@ -17,13 +17,13 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from matcher.access.interceptor import AccessInterceptor
 from matcher.access.keys import KeyRing, hash_token, new_token
 from matcher.access.rate_limit import RateLimiter
 from matcher.config import Settings
 from matcher.errors import DeadlineExceededError
-from matcher.match_service import check_deadline
-from matcher.server import MatcherServer, create_server
+from matcher.service.interceptors.access import AccessInterceptor
+from matcher.service.match_service import check_deadline
+from matcher.service.server import MatcherServer, create_server
 from matcher.v1 import match_pb2_grpc, orders_pb2, status_pb2, status_pb2_grpc
 from tests.conftest import make_valid_request
 from tests.order_builders import ORDER_SETTINGS, running_system

@@ -469,6 +469,9 @@ def test_health_and_reflection_include_the_registry(registry: Registry) -> None:
 
 
 def test_memory_store_warns_that_data_is_not_kept(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="matcher.server"), running_registry(SETTINGS):
+    with (
+        caplog.at_level(logging.WARNING, logger="matcher.service.server"),
+        running_registry(SETTINGS),
+    ):
         pass
     assert "registry is in memory: data is not kept across restarts" in caplog.text

@@ -8,13 +8,13 @@ from collections.abc import Callable, Sequence
 
 from matcher.orders import lifecycle
 from matcher.orders.desk import OrderDesk
-from matcher.orders.memory import MemoryOrderStore
 from matcher.orders.model import Actor, Hold, HoldChanges, Order, OrderState, Resident
 from matcher.orders.rounds import run_round
-from matcher.orders.store import OrderWrite, WriteOutcome
-from matcher.pool_view import PoolView
-from matcher.store.memory import MemoryStore
-from matcher.store.records import Profile, VolunteerRecord
+from matcher.orders.store.base import OrderWrite, WriteOutcome
+from matcher.orders.store.memory import MemoryOrderStore
+from matcher.registry.model import Profile, VolunteerRecord
+from matcher.registry.store.memory import MemoryStore
+from matcher.registry.view import PoolView
 from tests.order_builders import HOUR, T0, ManualClock, spec
 from tests.registry_builders import north_km
 

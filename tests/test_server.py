@@ -20,19 +20,19 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
-from matcher import match_service
-from matcher import server as server_module
 from matcher.config import Settings
-from matcher.convert import (
+from matcher.core.pool_index import PoolIndex
+from matcher.core.solve import solve_match
+from matcher.service import match_service
+from matcher.service import server as server_module
+from matcher.service.convert import (
     match_request_to_domain,
     match_result_to_proto,
     pool_to_proto,
     requests_to_proto,
 )
-from matcher.core.pool_index import PoolIndex
-from matcher.core.solve import solve_match
-from matcher.server import create_server
-from matcher.synthetic import gonghe_day
+from matcher.service.server import create_server
+from matcher.tools.synthetic import gonghe_day
 from matcher.v1 import match_pb2, match_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,11 +98,13 @@ def test_one_line_is_logged_per_call_without_payload(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     valid_request.requests[0].location.lat = 123.0
-    with caplog.at_level(logging.INFO, logger="matcher.interceptors"):
+    with caplog.at_level(logging.INFO, logger="matcher.service.interceptors.observe"):
         with pytest.raises(grpc.RpcError):
             match_stub.Match(valid_request, timeout=10)
         match_stub.Match(match_pb2.MatchRequest(), timeout=10)
-    lines = [r.getMessage() for r in caplog.records if r.name == "matcher.interceptors"]
+    lines = [
+        r.getMessage() for r in caplog.records if r.name == "matcher.service.interceptors.observe"
+    ]
     assert len(lines) == 2
     assert re.fullmatch(
         r"rpc /matcher\.v1\.MatchService/Match INVALID_ARGUMENT \d+\.\d ms", lines[0]
@@ -150,7 +152,7 @@ def test_serve_logs_its_address_and_stops_on_sigterm() -> None:
         "import logging, os\n"
         "logging.basicConfig(level=logging.INFO)\n"
         "from matcher.config import Settings\n"
-        "from matcher.server import serve\n"
+        "from matcher.service.server import serve\n"
         "serve(Settings.from_env(os.environ))\n"
     )
     env = {**os.environ, "MATCHER_PORT": "0", "MATCHER_GRACE_SECONDS": "1"}

@@ -10,8 +10,8 @@ import math
 import pytest
 
 from matcher.cli import main
-from matcher.simulate import DayConfig, run_simulation
-from matcher.simulate_report import SimReport
+from matcher.tools.simulate import DayConfig, run_simulation
+from matcher.tools.simulate_report import SimReport
 
 SMALL = DayConfig(seed=7, orders=120, volunteers=600, window_minutes=10)
 

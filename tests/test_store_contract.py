@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from tcp_proxy import TcpProxy
 
 from matcher.errors import ConflictError, StoreUnavailableError
-from matcher.store.base import VolunteerStore, open_store
-from matcher.store.memory import MemoryStore
-from matcher.store.records import Changes, Profile, VolunteerRecord
-from matcher.store.redis_store import RedisStore
+from matcher.registry.model import Changes, Profile, VolunteerRecord
+from matcher.registry.store.base import VolunteerStore, open_store
+from matcher.registry.store.memory import MemoryStore
+from matcher.registry.store.redis import RedisStore
 from tests.registry_builders import redis_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

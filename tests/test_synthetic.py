@@ -12,7 +12,7 @@ import pytest
 from matcher.core.model import RequestBatch, Urgency, VolunteerPool
 from matcher.core.scoring import haversine_km, mask_bits
 from matcher.core.skills import SKILL_BIT
-from matcher.synthetic import (
+from matcher.tools.synthetic import (
     COUNTY_BOX,
     MAX_TOWN_RADIUS_KM,
     TOWN_LAT,

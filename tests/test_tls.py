@@ -21,9 +21,9 @@ from gateway.serving import GatewayThread
 from matcher import cli
 from matcher.client import MatcherCallError, MatcherClient
 from matcher.config import ConfigError, Settings
-from matcher.server import MatcherServer, create_server
-from matcher.status_cli import StatusTls, run_status
+from matcher.service.server import MatcherServer, create_server
 from matcher.tls import SERVER_NAME_OPTION, channel_credentials
+from matcher.tools.status import StatusTls, run_status
 from tests.conftest import make_valid_request
 from tests.tls_certs import Pki, make_pki
 

@@ -12,10 +12,10 @@ import pytest
 
 from matcher.cli import main
 from matcher.config import Settings
-from matcher.convert import upserts_to_records
+from matcher.service.convert import upserts_to_records
+from matcher.tools.volunteer_file import FileFormatError, read_volunteer_file
+from matcher.tools.volunteer_import import check_file, run_import
 from matcher.v1 import volunteers_pb2
-from matcher.volunteer_file import FileFormatError, read_volunteer_file
-from matcher.volunteer_import import check_file, run_import
 from tests.registry_builders import Registry, running_registry
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -282,7 +282,7 @@ def _snapshot(config: LoadConfig, child: ChildServer | None, prefix: str) -> Sto
         snap: StoreSnapshot = child.ask("quiesce")
         return snap
     if config.store.startswith(("redis://", "rediss://")):
-        from matcher.orders.redis_store import RedisOrderStore
+        from matcher.orders.store.redis import RedisOrderStore
 
         store = RedisOrderStore(config.store, config.store_prefix)
         try:

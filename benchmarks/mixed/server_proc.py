@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from matcher.config import Settings
-from matcher.orders.store import OrderStore
+from matcher.orders.store.base import OrderStore
 
 START_TIMEOUT_S = 120.0
 
@@ -50,8 +50,8 @@ def snapshot(store: OrderStore) -> StoreSnapshot:
 
 def _serve(settings: Settings, conn: Connection) -> None:
     logging.basicConfig(level=logging.WARNING, format="server %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("matcher.server").setLevel(logging.ERROR)  # the in-memory warning
-    from matcher.server import create_server
+    logging.getLogger("matcher.service.server").setLevel(logging.ERROR)  # the in-memory warning
+    from matcher.service.server import create_server
 
     app = create_server(settings)
     app.start()

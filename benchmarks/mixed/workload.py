@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.convert import pool_to_proto, requests_to_proto
-from matcher.synthetic import CST, TOWNS, gonghe_day, nearest_town
+from matcher.service.convert import pool_to_proto, requests_to_proto
+from matcher.tools.synthetic import CST, TOWNS, gonghe_day, nearest_town
 from matcher.v1 import match_pb2, volunteers_pb2
 
 ON_CALL_SKILLS = ("community_service", "elderly_care")

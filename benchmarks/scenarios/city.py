@@ -30,9 +30,9 @@ from benchmarks.service import (
 )
 from benchmarks.suite import Progress, Results, SuiteConfig
 from benchmarks.timing import process_memory_mb, summarize, timed
-from matcher.convert import requests_to_proto
 from matcher.core.model import RequestBatch, VolunteerPool
-from matcher.synthetic import gonghe_day
+from matcher.service.convert import requests_to_proto
+from matcher.tools.synthetic import gonghe_day
 from matcher.v1 import match_pb2
 
 SIZE, QUICK_SIZE = (10_000, 200_000), (1_000, 20_000)

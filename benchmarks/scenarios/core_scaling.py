@@ -23,7 +23,7 @@ from matcher.core.greedy import greedy_match
 from matcher.core.model import MatchResult, Policy, RequestBatch, VolunteerPool
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
-from matcher.synthetic import gonghe_day, uniform_day
+from matcher.tools.synthetic import gonghe_day, uniform_day
 
 SIZES: tuple[tuple[int, int], ...] = (
     (100, 2_000),

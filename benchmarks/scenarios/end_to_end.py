@@ -27,11 +27,11 @@ from benchmarks.service import (
 )
 from benchmarks.suite import Progress, Results, SuiteConfig
 from benchmarks.timing import repeat, summarize, timed
-from matcher.convert import pool_to_proto, requests_to_proto
 from matcher.core.model import Policy, RequestBatch, VolunteerPool
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
-from matcher.synthetic import gonghe_day
+from matcher.service.convert import pool_to_proto, requests_to_proto
+from matcher.tools.synthetic import gonghe_day
 from matcher.v1 import match_pb2, match_pb2_grpc
 
 SIZE = (1_000, 20_000)

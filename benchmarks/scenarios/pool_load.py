@@ -29,11 +29,11 @@ from benchmarks.service import (
 )
 from benchmarks.suite import Progress, Results, SuiteConfig
 from benchmarks.timing import summarize, timed
-from matcher.convert import requests_to_proto
 from matcher.core.model import Policy
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
-from matcher.synthetic import gonghe_day
+from matcher.service.convert import requests_to_proto
+from matcher.tools.synthetic import gonghe_day
 from matcher.v1 import match_pb2, match_pb2_grpc
 
 SIZE, QUICK_SIZE = (1_000, 20_000), (100, 2_000)
@@ -120,8 +120,8 @@ def _matches(
 def _load_steps(url: str, prefix: str) -> Results:
     """Read the registry from Redis and build columns, step by step, in this process (with
     the registry's own functions, wherever they live in this version)."""
-    to_columns = _find("records_to_pool", ("matcher.pool_columns", "matcher.pool_view"))
-    open_store = _find("open_store", ("matcher.store.base", "matcher.store"))
+    to_columns = _find("records_to_pool", ("matcher.registry.columns", "matcher.registry.view"))
+    open_store = _find("open_store", ("matcher.registry.store.base", "matcher.registry.store"))
     if to_columns is None or open_store is None:
         return {"available": False, "reason": "not available: no open_store / records_to_pool"}
     store = open_store(url, prefix=prefix)

@@ -1,4 +1,4 @@
-"""Quality against the greedy baseline on the demo day (``matcher.demo``'s default seed and
+"""Quality against the greedy baseline on the demo day (``matcher.tools.demo``'s default seed and
 sizes) and on a contended day (far fewer volunteers per request): what each serves per
 urgency tier and how far its volunteers travel in total.
 
@@ -20,8 +20,8 @@ from matcher.core.greedy import greedy_match
 from matcher.core.model import Policy
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
-from matcher.demo import run_demo
-from matcher.synthetic import gonghe_day
+from matcher.tools.demo import run_demo
+from matcher.tools.synthetic import gonghe_day
 
 #: A day with about two volunteers per request: many requests compete for few volunteers.
 CONTENDED = (400, 800)

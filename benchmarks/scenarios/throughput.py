@@ -28,8 +28,8 @@ from benchmarks.service import (
 )
 from benchmarks.suite import Progress, Results, SuiteConfig
 from benchmarks.timing import summarize
-from matcher.convert import pool_to_proto, requests_to_proto
-from matcher.synthetic import gonghe_day
+from matcher.service.convert import pool_to_proto, requests_to_proto
+from matcher.tools.synthetic import gonghe_day
 from matcher.v1 import match_pb2
 
 BATCH, POOL, DISTINCT_BATCHES = 10, 2_000, 64

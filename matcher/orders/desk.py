@@ -36,9 +36,9 @@ from matcher.orders.model import (
 )
 from matcher.orders.observer import LifecycleObserver, NoObserver
 from matcher.orders.offer_feed import OfferFeed
-from matcher.orders.store import OrderStore, OrderWrite, StaleOrderError, WriteOutcome
+from matcher.orders.store.base import OrderStore, OrderWrite, StaleOrderError, WriteOutcome
 from matcher.orders.timebank import earn_transaction
-from matcher.store.base import VolunteerStore
+from matcher.registry.store.base import VolunteerStore
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable
 
 from matcher.errors import ConflictError, StoreUnavailableError
 from matcher.orders.model import OfferState, Order, OrderState, ServiceSpec
-from matcher.store.base import VolunteerStore
-from matcher.store.records import Profile
+from matcher.registry.model import Profile
+from matcher.registry.store.base import VolunteerStore
 
 logger = logging.getLogger(__name__)
 

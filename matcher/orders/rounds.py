@@ -41,8 +41,8 @@ from matcher.core.solve import solve_match
 from matcher.orders.desk import OrderDesk
 from matcher.orders.model import Offer, OfferState, Order, OrderState
 from matcher.orders.pool_cuts import cut_pool
-from matcher.orders.store import HoldConflictError
-from matcher.pool_view import PoolView, Selector
+from matcher.orders.store.base import HoldConflictError
+from matcher.registry.view import PoolView, Selector
 
 logger = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from matcher.orders.model import (
     Posting,
     Transaction,
 )
-from matcher.orders.store import OrderStore, branch_account, volunteer_account
-from matcher.store.base import VolunteerStore
+from matcher.orders.store.base import OrderStore, branch_account, volunteer_account
+from matcher.registry.store.base import VolunteerStore
 
 
 def earn_transaction(order: Order, now_ms: int) -> Transaction:

@@ -21,8 +21,8 @@ import grpc
 import pytest
 
 from matcher.orders.model import OfferState, OrderState
-from matcher.orders.redis_store import RedisOrderStore
-from matcher.store.redis_store import RedisStore
+from matcher.orders.store.redis import RedisOrderStore
+from matcher.registry.store.redis import RedisStore
 from matcher.v1 import orders_pb2, volunteers_pb2
 from tests.faults.harness import (
     EXPECTED_CODES,

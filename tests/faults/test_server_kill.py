@@ -19,7 +19,7 @@ import pytest
 from redis import Redis
 
 from matcher.orders.model import OfferState, OrderState
-from matcher.orders.redis_store import RedisOrderStore
+from matcher.orders.store.redis import RedisOrderStore
 from matcher.v1 import orders_pb2, orders_pb2_grpc, volunteers_pb2, volunteers_pb2_grpc
 from tests.faults.harness import (
     ServerProcess,

@@ -25,8 +25,8 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from matcher import offer_service
 from matcher.config import ConfigError, Settings
+from matcher.service import offer_service
 from matcher.v1 import orders_pb2
 from tests.order_builders import ORDER_SETTINGS, OrderSystem, running_system
 from tests.registry_builders import north_km, upsert, wait_until

@@ -27,10 +27,10 @@ from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 
 import matcher.v1
-from matcher.convert.orders import encode_page_token
 from matcher.orders.desk import order_id_for
 from matcher.orders.model import OrderState
-from matcher.server import MatcherServer
+from matcher.service.convert.orders import encode_page_token
+from matcher.service.server import MatcherServer
 from matcher.v1 import (
     match_pb2,
     orders_pb2,

@@ -1,0 +1,1 @@
+"""What operators see: Prometheus metrics, order metrics, store timing, tracing and logs."""

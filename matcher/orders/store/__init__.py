@@ -1,0 +1,2 @@
+"""The order-store port (``base``) with its memory and Redis adapters; file names as in
+``matcher.registry.store``."""

@@ -1,0 +1,213 @@
+"""The ``OrderStore`` protocol: where orders, volunteer holds and the time-bank ledger live.
+
+Two implementations pass one contract suite (``tests/test_order_store_contract.py``):
+``MemoryOrderStore`` (the embedded default) and ``RedisOrderStore`` (shared by several
+dispatcher processes). The transitions themselves are computed outside (``lifecycle``); the
+store's job is to apply one transition *atomically*:
+
+* ``commit`` writes an order only if its stored version is still the one the caller read
+  (optimistic concurrency: ``StaleOrderError`` otherwise), and in the same atomic step adds
+  and releases volunteer holds and posts a ledger transaction. A hold is refused
+  (``HoldConflictError``, nothing written) when it overlaps a *live* hold of the same
+  volunteer: one held by an accepted order, or by an open offer whose deadline has not
+  passed at ``now_ms``. So no volunteer is ever booked twice for the same time, whichever
+  process commits, and a hold whose offer was abandoned (a dispatcher died) stops counting
+  at its deadline even before anyone releases it.
+* ``commit_many`` applies several orders' writes (without ledger transactions) in one step
+  (one Lua call on Redis): each write is checked and applied exactly as ``commit`` would,
+  all or nothing on its own, against the store as the writes before it in the list left it,
+  and a refused write (stale, held, missing) refuses only itself. A dispatch round commits
+  its expiries and its offers this way, in a few round trips instead of one or two per order.
+* A transaction is posted at most once per ``txn_id`` (a retried completion never credits
+  twice) and only when its ``guard_account`` holds at least ``guard_minutes``
+  (``InsufficientBalanceError`` otherwise, nothing written).
+
+Every method may raise ``StoreUnavailableError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeAlias
+
+from matcher.errors import ConflictError, MatcherError
+from matcher.orders.model import (
+    NO_HOLD_CHANGES,
+    BranchFigures,
+    Hold,
+    HoldChanges,
+    LedgerEntry,
+    Order,
+    OrderState,
+    Transaction,
+)
+
+
+class StaleOrderError(ConflictError):
+    """The order changed since the caller read it; read it again and retry."""
+
+
+class HoldConflictError(ConflictError):
+    """The volunteer's time is already held by another offer or accepted order."""
+
+    def __init__(self, volunteer_id: str, hold_id: str) -> None:
+        self.volunteer_id = volunteer_id
+        self.hold_id = hold_id
+        super().__init__(f"volunteer {volunteer_id} is already booked at that time ({hold_id})")
+
+
+class InsufficientBalanceError(ConflictError):
+    """A transaction's guard account holds fewer minutes than it needs."""
+
+    def __init__(self, account: str, balance: int, needed: int) -> None:
+        self.account = account
+        self.balance = balance
+        self.needed = needed
+        super().__init__(
+            f"account {account} holds {balance / 60:g} hours, fewer than {needed / 60:g}"
+        )
+
+
+@dataclass(frozen=True)
+class StateCensus:
+    """How many orders are in one state, and when the oldest of them was submitted."""
+
+    count: int
+    oldest_created_ms: int  # 0 when there are none
+
+
+@dataclass(frozen=True)
+class OrderWrite:
+    """One order's write in ``commit_many``: the order at the version read, and its holds."""
+
+    order: Order
+    holds: HoldChanges = NO_HOLD_CHANGES
+
+
+#: What ``commit_many`` returns per write: the order written (at the next version), or why
+#: it was refused (``StaleOrderError``, ``HoldConflictError`` or ``NotFoundError``).
+WriteOutcome: TypeAlias = Order | MatcherError
+
+
+class OrderStore(Protocol):
+    """Orders, holds and the ledger (see the module docstring for the guarantees)."""
+
+    @property
+    def description(self) -> str:
+        """What this store is, for logs; never contains a password."""
+        ...
+
+    def create(self, order: Order) -> tuple[Order, bool]:
+        """Store a new order at version 1 unless one with its id exists.
+
+        Returns the stored order and whether this call created it (False: the existing order,
+        unchanged, which is how a retried submission finds the first one).
+        """
+        ...
+
+    def get(self, order_id: str) -> Order | None:
+        """The order, or None."""
+        ...
+
+    def get_many(self, order_ids: Sequence[str]) -> list[Order | None]:
+        """The orders (None where absent), in order."""
+        ...
+
+    def ids_in_states(self, states: Iterable[OrderState]) -> list[str]:
+        """Ids of the orders in any of ``states``, oldest first (creation time, then id)."""
+        ...
+
+    def census(self) -> dict[OrderState, StateCensus]:
+        """Orders per state (every state present), for the operators' gauges."""
+        ...
+
+    def commit(
+        self,
+        order: Order,
+        holds: HoldChanges = NO_HOLD_CHANGES,
+        txn: Transaction | None = None,
+        *,
+        now_ms: int,
+    ) -> Order:
+        """Write ``order`` if the stored version equals ``order.version``; returns it at the
+        next version. Holds and the transaction are applied in the same atomic step.
+
+        Raises ``StaleOrderError``, ``HoldConflictError`` or ``InsufficientBalanceError``
+        (nothing written), or ``NotFoundError`` if the order does not exist.
+        """
+        ...
+
+    def commit_many(self, writes: Sequence[OrderWrite], *, now_ms: int) -> list[WriteOutcome]:
+        """``commit`` each write (no transactions) in turn, in one step; per write, the order
+        written or the error ``commit`` would have raised (nothing of that write written).
+        Writes of the same order in one call see each other (the second is stale unless it
+        was made from the first's result)."""
+        ...
+
+    def holds(self) -> list[Hold]:
+        """Every stored hold, live or past its deadline (callers filter with ``live``)."""
+        ...
+
+    def volunteer_order_ids(self, volunteer_id: str) -> list[str]:
+        """Ids of the orders ever offered to ``volunteer_id``, in the order of first offer."""
+        ...
+
+    def post(self, txn: Transaction) -> bool:
+        """Post a transaction not tied to an order write; False if ``txn_id`` was posted
+        before (nothing posted again). Raises ``InsufficientBalanceError``."""
+        ...
+
+    def entries(self, account: str = "", start: int = 0, limit: int = 0) -> list[LedgerEntry]:
+        """Ledger entries in posting order: of ``account`` (every entry when empty), skipping
+        the first ``start``, at most ``limit`` (0: all)."""
+        ...
+
+    def entry_count(self, account: str = "") -> int:
+        """How many entries ``entries(account)`` holds in all."""
+        ...
+
+    def balances(self, accounts: Sequence[str]) -> list[int]:
+        """Each account's balance in minutes (0 for an account never posted to)."""
+        ...
+
+    def branch_figures(self) -> list[BranchFigures]:
+        """Time-bank totals of every branch that has any, sorted by branch id."""
+        ...
+
+    def ping(self) -> None:
+        """Return if the store is reachable, else raise ``StoreUnavailableError``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def volunteer_account(volunteer_id: str) -> str:
+    """The ledger account of a volunteer."""
+    return f"volunteer:{volunteer_id}"
+
+
+def branch_account(branch_id: str) -> str:
+    """The ledger account of a branch (``branch:`` alone is the head bank, 总行)."""
+    return f"branch:{branch_id}"
+
+
+def moved_minutes(txn: Transaction) -> int:
+    """How many minutes a transaction moves (the sum of its positive legs)."""
+    return sum(p.minutes for p in txn.postings if p.minutes > 0)
+
+
+def open_order_store(url: str, *, prefix: str = "matcher") -> OrderStore:
+    """The order store ``url`` names: ``memory`` or a Redis URL (as ``open_store``)."""
+    if url == "memory":
+        from matcher.orders.store.memory import MemoryOrderStore
+
+        return MemoryOrderStore()
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme in ("redis", "rediss", "unix"):
+        from matcher.orders.store.redis import RedisOrderStore
+
+        return RedisOrderStore(url, prefix)
+    raise ValueError("unsupported order store: expected 'memory' or 'redis://host:port/db'")
