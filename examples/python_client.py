@@ -6,7 +6,7 @@ Usage (with a server running, e.g. ``matcher serve --port 50051``)::
 
     python examples/python_client.py 127.0.0.1:50051
 
-The test suite runs this script against a real server (tests/test_examples.py).
+The test suite runs this script against a real server (tests/tools/test_examples.py).
 """
 
 from __future__ import annotations

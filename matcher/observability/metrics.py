@@ -3,7 +3,7 @@ process can run several servers and tests can read their own.
 
 Every metric the engine exports is declared here (the gateway's are in ``gateway.metrics``);
 the README's metric table is written from ``Metrics.describe()``, and
-``tests/test_metrics_docs.py`` fails when the two differ.
+``tests/observability/test_metrics_docs.py`` fails when the two differ.
 """
 
 from __future__ import annotations

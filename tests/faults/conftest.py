@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.private_redis import PrivateRedis, private_redis_server
+from tests.support.private_redis import PrivateRedis, private_redis_server
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from matcher.orders.model import OfferState, Order, OrderState
 from matcher.orders.store.redis import RedisOrderStore
 from matcher.v1 import match_pb2, orders_pb2, orders_pb2_grpc, volunteers_pb2
-from tests.order_builders import QABQA, submit_request
-from tests.registry_builders import HOUR, north_km, wait_until
+from tests.support.orders import QABQA, submit_request
+from tests.support.registry import HOUR, north_km, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVING = health_pb2.HealthCheckResponse.SERVING

@@ -34,15 +34,15 @@ from tests.faults.harness import (
     listed_orders,
     stray_holds,
 )
-from tests.order_builders import (
+from tests.support.orders import (
     ORDER_SETTINGS,
     OrderSystem,
     check_no_double_booking,
     running_system,
     submit_request,
 )
-from tests.private_redis import PrivateRedis
-from tests.registry_builders import north_km, upsert, wait_until
+from tests.support.private_redis import PrivateRedis
+from tests.support.registry import north_km, upsert, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

@@ -29,8 +29,8 @@ from tests.faults.harness import (
     stray_holds,
     volunteer,
 )
-from tests.private_redis import PrivateRedis
-from tests.registry_builders import free_port, wait_until
+from tests.support.private_redis import PrivateRedis
+from tests.support.registry import free_port, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

@@ -28,8 +28,8 @@ from grpc_status import rpc_status
 from matcher.config import ConfigError, Settings
 from matcher.service import offer_service
 from matcher.v1 import orders_pb2
-from tests.order_builders import ORDER_SETTINGS, OrderSystem, running_system
-from tests.registry_builders import north_km, upsert, wait_until
+from tests.support.orders import ORDER_SETTINGS, OrderSystem, running_system
+from tests.support.registry import north_km, upsert, wait_until
 
 OR = orders_pb2
 #: A generous bound on any call or delivery while a stream is stuck.

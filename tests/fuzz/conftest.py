@@ -4,7 +4,7 @@ The hypothesis profile ``fuzz`` sets how many examples each fuzz target tries: a
 derandomized run by default (what ``pytest`` and ``.ci/run`` do, about a minute in all), or
 ``FUZZ_EXAMPLES`` examples per target with fresh randomness for a long run::
 
-    FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/fuzz tests/test_gateway_fuzz.py -q
+    FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/fuzz tests/gateway/test_gateway_fuzz.py -q
 
 Profiles are registered here, not loaded: the rest of the suite keeps its own settings. The
 tests take them with ``settings(settings.get_profile("fuzz"))``. At the end the run prints

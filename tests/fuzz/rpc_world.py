@@ -39,8 +39,8 @@ from matcher.v1 import (
     volunteers_pb2,
 )
 from tests.conftest import make_valid_request
-from tests.order_builders import ORDER_SETTINGS, OrderSystem, running_system, submit_request
-from tests.registry_builders import HOUR, T0, redis_or_skip, request, upsert, window
+from tests.support.orders import ORDER_SETTINGS, OrderSystem, running_system, submit_request
+from tests.support.registry import HOUR, T0, redis_or_skip, request, upsert, window
 
 PROTOS = Path(__file__).resolve().parents[2] / "protos" / "matcher" / "v1"
 REDIS_URL = "redis://127.0.0.1:6379/10"

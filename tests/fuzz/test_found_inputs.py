@@ -18,7 +18,7 @@ import pytest
 
 from matcher.v1 import orders_pb2, timebank_pb2
 from tests.fuzz.rpc_world import World, fuzz_world
-from tests.registry_builders import rpc_error, violations
+from tests.support.registry import rpc_error, violations
 
 TOKENS = {
     "superscript two": "bzE6wrI=",  # base64 of "o1:²"

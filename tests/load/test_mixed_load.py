@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from benchmarks.mixed.run import LoadConfig, failures, run_mixed_load
-from tests.registry_builders import shared_redis_or_skip
+from tests.support.registry import shared_redis_or_skip
 
 #: The load tests' Redis database (their own key prefix, deleted afterwards).
 REDIS_URL = "redis://127.0.0.1:6379/9"

@@ -1,6 +1,6 @@
 """The ``OrderStore`` protocol: where orders, volunteer holds and the time-bank ledger live.
 
-Two implementations pass one contract suite (``tests/test_order_store_contract.py``):
+Two implementations pass one contract suite (``tests/contract/test_order_store_contract.py``):
 ``MemoryOrderStore`` (the embedded default) and ``RedisOrderStore`` (shared by several
 dispatcher processes). The transitions themselves are computed outside (``lifecycle``); the
 store's job is to apply one transition *atomically*:

@@ -1,6 +1,6 @@
 """The ``VolunteerStore`` protocol: the registry's storage port, and ``open_store``.
 
-Two implementations pass one contract suite (``tests/test_store_contract.py``):
+Two implementations pass one contract suite (``tests/contract/test_store_contract.py``):
 ``MemoryStore`` (the embedded default) and ``RedisStore`` (shared by several servers). The
 protocol is deliberately small; listing and filtering happen on the server's columnar
 in-memory view, which follows the store through ``version()`` and ``changes_since()``.
