@@ -1,13 +1,14 @@
 """What a dispatcher achieved on a batch, as JSON-ready figures, and engine-vs-greedy
-comparisons. Figures come from ``matcher.tools.demo.served`` so the suite and the demo count alike:
-a request is served when every slot is filled; travel is the sum of assigned distances."""
+comparisons. Figures come from ``matcher.tools.demo_report.served`` so the suite and the demo
+count alike: a request is served when every slot is filled; travel is the sum of assigned
+distances."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from matcher.core.model import MatchResult, Policy, RequestBatch
-from matcher.tools.demo import TIERS, Assignments, served
+from matcher.tools.demo_report import TIERS, Assignments, served
 
 Figures = dict[str, Any]
 

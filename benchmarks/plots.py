@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 SCALING_PNG, QUALITY_PNG = "scaling.png", "quality.png"
 Results = dict[str, Any]
@@ -63,11 +64,7 @@ def _scaling(core: Results, path: Path) -> Path:
         ax.set_title(f"{geography} geography")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle("Time against problem size")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, "Time against problem size", path)
 
 
 def _quality(scenarios: Results, path: Path) -> Path:
@@ -96,7 +93,12 @@ def _quality(scenarios: Results, path: Path) -> Path:
         ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
         ax.axhline(0, color="black", linewidth=0.8)
         ax.grid(True, axis="y", alpha=0.3)
-    fig.suptitle("Quality against greedy nearest-available")
+    return _save(fig, "Quality against greedy nearest-available", path)
+
+
+def _save(fig: Figure, title: str, path: Path) -> Path:
+    """Title the figure, write it to ``path`` (PNG) and close it."""
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

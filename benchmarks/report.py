@@ -3,13 +3,12 @@ PNG plots (``plots``). The Markdown is built only from the JSON-ready results.""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 from benchmarks import sections
 from benchmarks.plots import write_plots
+from benchmarks.result_files import write_json, write_text
 from benchmarks.sections import table
 
 JSON_NAME, MARKDOWN_NAME = "results.json", "results.md"
@@ -20,17 +19,9 @@ def write_report(results: dict[str, Any], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     results["plots"] = [p.name for p in write_plots(results, out)]
     written = [out / name for name in results["plots"]]
-    written.append(_write(out / JSON_NAME, json.dumps(results, indent=2) + "\n"))
-    written.append(_write(out / MARKDOWN_NAME, markdown(results)))
+    written.append(write_json(results, out / JSON_NAME))
+    written.append(write_text(out / MARKDOWN_NAME, markdown(results)))
     return written
-
-
-def _write(path: Path, text: str) -> Path:
-    """Write atomically (a ``.tmp`` file, then a rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
 
 
 def markdown(results: dict[str, Any]) -> str:

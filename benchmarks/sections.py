@@ -31,55 +31,60 @@ def _pct(change: float | None) -> str:
     return "-" if change is None else f"{change:+.1f}%"
 
 
+CORE_TIMING_HEAD = ["geography", "requests x volunteers", "slots x windows", "repeats"]
+CORE_TIMING_HEAD += ["engine build", "engine solve (cold)", "engine total", "engine warm solve"]
+CORE_TIMING_HEAD += ["greedy", "dense", "engine vs dense", "objective"]
+CORE_WHERE_HEAD = ["geography", "size", "candidates", "scoring", "solve + proof", "rounds"]
+CORE_WHERE_HEAD += ["candidate pairs", "warm: candidates / scoring / solve"]
+CORE_QUALITY_HEAD = ["geography", "size", "value served", "requests served", "total km", "travel"]
+
+
+def _core_timing(c: Results) -> Row:
+    e, g, d = c["engine"], c["greedy"], c["dense"]
+    return [
+        c["geography"],
+        _size(c),
+        f"{c['slots']:,} x {c['windows']:,}",
+        str(e["repeats"]),
+        ms(e["build_ms"]),
+        ms(e["solve_ms"]),
+        ms(e["total_ms"]),
+        ms(e["warm_solve_ms"]),
+        ms(g["total_ms"]),
+        ms(d["total_ms"]) if d["ran"] else d["skipped"],
+        f"{c['speedup_vs_dense']:.0f}x" if c["speedup_vs_dense"] else "-",
+        "equal" if d["ran"] else "not checked",
+    ]
+
+
+def _core_quality(c: Results) -> Row:
+    e, g = c["engine"], c["greedy"]
+    return [
+        c["geography"],
+        _size(c),
+        f"{e['value_served']:,} / {g['value_served']:,}",
+        f"{e['requests_served']:,} / {g['requests_served']:,}",
+        f"{e['total_km']:,.0f} / {g['total_km']:,.0f}",
+        _pct(c["travel_change_vs_greedy_pct"]),
+    ]
+
+
+def _core_where(c: Results) -> Row:
+    s, w = c["engine"]["stats"], c["engine"]["warm_stats"]
+    return [
+        c["geography"],
+        _size(c),
+        f"{s['candidates_ms']:,.0f}",
+        f"{s['scoring_ms']:,.0f}",
+        f"{s['solve_ms']:,.0f}",
+        str(s["rounds"]),
+        f"{s['candidate_pairs']:,}",
+        f"{w['candidates_ms']:,.0f} / {w['scoring_ms']:,.0f} / {w['solve_ms']:,.0f}",
+    ]
+
+
 def core(results: Results) -> str:
-    timing, quality, where = [], [], []
-    for c in results["cases"]:
-        e, g, d = c["engine"], c["greedy"], c["dense"]
-        timing.append(
-            [
-                c["geography"],
-                _size(c),
-                f"{c['slots']:,} x {c['windows']:,}",
-                str(e["repeats"]),
-                ms(e["build_ms"]),
-                ms(e["solve_ms"]),
-                ms(e["total_ms"]),
-                ms(e["warm_solve_ms"]),
-                ms(g["total_ms"]),
-                ms(d["total_ms"]) if d["ran"] else d["skipped"],
-                f"{c['speedup_vs_dense']:.0f}x" if c["speedup_vs_dense"] else "-",
-                "equal" if d["ran"] else "not checked",
-            ]
-        )
-        quality.append(
-            [
-                c["geography"],
-                _size(c),
-                f"{e['value_served']:,} / {g['value_served']:,}",
-                f"{e['requests_served']:,} / {g['requests_served']:,}",
-                f"{e['total_km']:,.0f} / {g['total_km']:,.0f}",
-                _pct(c["travel_change_vs_greedy_pct"]),
-            ]
-        )
-        s, w = e["stats"], e["warm_stats"]
-        where.append(
-            [
-                c["geography"],
-                _size(c),
-                f"{s['candidates_ms']:,.0f}",
-                f"{s['scoring_ms']:,.0f}",
-                f"{s['solve_ms']:,.0f}",
-                str(s["rounds"]),
-                f"{s['candidate_pairs']:,}",
-                f"{w['candidates_ms']:,.0f} / {w['scoring_ms']:,.0f} / {w['solve_ms']:,.0f}",
-            ]
-        )
-    timing_head = ["geography", "requests x volunteers", "slots x windows", "repeats"]
-    timing_head += ["engine build", "engine solve (cold)", "engine total", "engine warm solve"]
-    timing_head += ["greedy", "dense", "engine vs dense", "objective"]
-    where_head = ["geography", "size", "candidates", "scoring", "solve + proof", "rounds"]
-    where_head += ["candidate pairs", "warm: candidates / scoring / solve"]
-    quality_head = ["geography", "size", "value served", "requests served", "total km", "travel"]
+    cases = results["cases"]
     return "\n\n".join(
         [
             "## Solver core scaling (ms, median of repeats)",
@@ -88,14 +93,14 @@ def core(results: Results) -> str:
             "registered pool. Dense = `dense_match` (numpy cost matrix + scipy "
             "`linear_sum_assignment`); objective = engine and dense agree on value served and "
             "total cost (checked, the run fails otherwise).",
-            table(timing_head, timing),
+            table(CORE_TIMING_HEAD, [_core_timing(c) for c in cases]),
             "### Engine vs greedy on the same batches (engine / greedy)",
-            table(quality_head, quality),
+            table(CORE_QUALITY_HEAD, [_core_quality(c) for c in cases]),
             "Travel: the engine's total km relative to greedy's (negative = less). The engine "
             "maximises value served first, then minimises distance + skill + rating + "
             "fairness cost, not km alone.",
             "### Where the engine's time goes (cold solve, ms; from `MatchResult.stats`)",
-            table(where_head, where),
+            table(CORE_WHERE_HEAD, [_core_where(c) for c in cases]),
         ]
     )
 
@@ -206,43 +211,34 @@ def pool_load(p: Results) -> str:
     return "\n".join(lines)
 
 
-def quality(results: Results) -> str:
+def _day_rows(day: Results) -> list[Row]:
+    """One row per urgency tier (asked, engine, greedy), then value, km, distance-only."""
+    name, e, g = day["name"], day["engine"], day["greedy"]
     rows = []
-    for day in results["days"]:
-        for tier, asked in day["asked"].items():
-            e, g = day["engine"]["by_urgency"][tier], day["greedy"]["by_urgency"][tier]
-            rows.append(
-                [
-                    day["name"],
-                    tier,
-                    f"{asked['requests']} / {asked['slots']}",
-                    f"{e['requests']} / {e['slots']}",
-                    f"{g['requests']} / {g['slots']}",
-                ]
-            )
-        e, g = day["engine"], day["greedy"]
-        rows.append([day["name"], "value", "", f"{e['value_served']:,}", f"{g['value_served']:,}"])
+    for tier, asked in day["asked"].items():
+        mine, theirs = e["by_urgency"][tier], g["by_urgency"][tier]
         rows.append(
             [
-                day["name"],
-                "total km",
-                "",
-                f"{e['total_km']:,.0f} ({_pct(day['travel_change_pct'])})",
-                f"{g['total_km']:,.0f}",
+                name,
+                tier,
+                f"{asked['requests']} / {asked['slots']}",
+                f"{mine['requests']} / {mine['slots']}",
+                f"{theirs['requests']} / {theirs['slots']}",
             ]
         )
-        if "engine_distance_only" in day:
-            only = day["engine_distance_only"]
-            rows.append(
-                [
-                    day["name"],
-                    "distance-only policy: value, km",
-                    "",
-                    f"{only['value_served']:,}, {only['total_km']:,.0f} "
-                    f"({_pct(day['distance_only_travel_change_pct'])})",
-                    "",
-                ]
-            )
+    rows.append([name, "value", "", f"{e['value_served']:,}", f"{g['value_served']:,}"])
+    km = f"{e['total_km']:,.0f} ({_pct(day['travel_change_pct'])})"
+    rows.append([name, "total km", "", km, f"{g['total_km']:,.0f}"])
+    if "engine_distance_only" in day:
+        only = day["engine_distance_only"]
+        change = _pct(day["distance_only_travel_change_pct"])
+        figures = f"{only['value_served']:,}, {only['total_km']:,.0f} ({change})"
+        rows.append([name, "distance-only policy: value, km", "", figures, ""])
+    return rows
+
+
+def quality(results: Results) -> str:
+    rows = [row for day in results["days"] for row in _day_rows(day)]
     days = "; ".join(
         f"{d['name']}: seed {d['seed']}, {d['requests']:,} requests x {d['volunteers']:,} "
         "volunteers"

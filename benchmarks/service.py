@@ -6,7 +6,8 @@ to it, and the registry calls the pool scenarios need.
 can be read (``VmHWM``) and no client work runs under its interpreter lock.
 
 The registry (``VolunteerService`` and ``MatchRequest.pool``) is detected at run time by
-``registry_missing``: scenarios that need it report "not available" until it exists.
+``registry_missing``: scenarios that need it report "not available" until it exists
+(``register_pool`` checks, then registers a pool).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import grpc
 
+from benchmarks.timing import timed
 from matcher.config import Settings
 from matcher.core.model import VolunteerPool
 from matcher.service.convert import pool_to_proto
@@ -179,6 +181,25 @@ def upsert_pool(channel: grpc.Channel, pool: VolunteerPool, chunk: int = UPSERT_
         reply = stub.UpsertVolunteers(message, timeout=RPC_TIMEOUT_S)
         version = int(reply.registry_version)
     return version
+
+
+@dataclass(frozen=True)
+class RegisteredPool:
+    """A pool registered through ``VolunteerService``: the registry version after the last
+    write and the time all the upserts took."""
+
+    version: int
+    upsert_ms: float
+
+
+def register_pool(channel: grpc.Channel, pool: VolunteerPool) -> RegisteredPool | str:
+    """Register ``pool`` (``upsert_pool``, timed) when the server has the registry; when it
+    has not, why not (``registry_missing``: "not available: ...")."""
+    missing = registry_missing(channel)
+    if missing is not None:
+        return missing
+    version, upsert_ms = timed(lambda: upsert_pool(channel, pool))
+    return RegisteredPool(version, upsert_ms)
 
 
 def pool_match_request(requests: Sequence[match_pb2.ServiceRequest]) -> match_pb2.MatchRequest:

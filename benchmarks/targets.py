@@ -29,82 +29,62 @@ class Verdict:
         return asdict(self)
 
 
+#: What a judge says of a scenario's results: the measured figure, and the status.
+Judgement = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target judged on one scenario's results; ``full_size``: the (requests, volunteers)
+    it is stated for, when a quick run's smaller size does not count."""
+
+    target: str
+    goal: str
+    scenario: str
+    judge: Callable[[Any], Judgement]
+    full_size: tuple[int, int] | None = None
+
+    def verdict(self, scenarios: Scenarios) -> Verdict:
+        """MET / NOT MET on the scenario's figure, or NOT MEASURED and why."""
+        found = scenarios.get(self.scenario)
+        if found is None:
+            return self._unmeasured(f"scenario {self.scenario} not run")
+        if self.full_size is not None:
+            size = (found["requests"], found["volunteers"])
+            if size != self.full_size:
+                return self._unmeasured(f"quick run: only {size[0]:,}x{size[1]:,} measured")
+        measured, status = self.judge(found)
+        return Verdict(self.target, self.goal, measured, status)
+
+    def _unmeasured(self, why: str) -> Verdict:
+        return Verdict(self.target, self.goal, why, NOT_MEASURED)
+
+
 def evaluate(scenarios: Scenarios) -> list[Verdict]:
     """Every target, in the order of the issue."""
-    rules: list[Callable[[Scenarios], Verdict]] = [
-        _pool_match,
-        _inline_match,
-        _city_time,
-        _city_memory,
-        _throughput,
-        _dense_speedup,
-        _quality_served,
-        _quality_travel,
-    ]
-    return [rule(scenarios) for rule in rules]
-
-
-def _missing(target: str, goal: str, why: str) -> Verdict:
-    return Verdict(target, goal, why, NOT_MEASURED)
+    return [target.verdict(scenarios) for target in TARGETS]
 
 
 def _status(ok: bool) -> str:
     return MET if ok else NOT_MET
 
 
-def _e2e(scenarios: Scenarios, target: str, goal: str) -> Any:
-    e2e = scenarios.get("e2e")
-    if e2e is None:
-        return _missing(target, goal, "scenario e2e not run")
-    if (e2e["requests"], e2e["volunteers"]) != (1_000, 20_000):
-        return _missing(
-            target, goal, f"quick run: only {e2e['requests']:,}x{e2e['volunteers']:,} measured"
-        )
-    return e2e
-
-
-def _pool_match(scenarios: Scenarios) -> Verdict:
-    target = "Match 1,000 requests vs a registered pool of 20,000, over gRPC"
-    goal = "p50 < 50 ms, exact"
-    e2e = _e2e(scenarios, target, goal)
-    if isinstance(e2e, Verdict):
-        return e2e
+def _pool_match(e2e: Scenarios) -> Judgement:
     pool = e2e["pool"]
     if not pool["available"]:
-        return _missing(target, goal, pool["reason"])
+        return pool["reason"], NOT_MEASURED
     p50 = pool["round_trip_ms"]["p50"]
     measured = f"p50 {p50:.0f} ms (first call after upsert {pool['first_call_ms']:.0f} ms)"
-    return Verdict(target, goal, measured, _status(p50 < 50))
+    return measured, _status(p50 < 50)
 
 
-def _inline_match(scenarios: Scenarios) -> Verdict:
-    target = "Match 1,000 x 20,000 inline, over gRPC"
-    goal = "p50 < 250 ms"
-    e2e = _e2e(scenarios, target, goal)
-    if isinstance(e2e, Verdict):
-        return e2e
+def _inline_match(e2e: Scenarios) -> Judgement:
     p50 = e2e["inline"]["round_trip_ms"]["p50"]
     core = e2e["inline"]["server_core_ms"]
-    return Verdict(target, goal, f"p50 {p50:.0f} ms (core {core:.0f} ms)", _status(p50 < 250))
+    return f"p50 {p50:.0f} ms (core {core:.0f} ms)", _status(p50 < 250)
 
 
-def _city(scenarios: Scenarios, target: str, goal: str) -> Any:
-    city = scenarios.get("city")
-    if city is None:
-        return _missing(target, goal, "scenario city not run")
-    if (city["requests"], city["volunteers"]) != (10_000, 200_000):
-        return _missing(
-            target, goal, f"quick run: only {city['requests']:,}x{city['volunteers']:,} measured"
-        )
-    return city
-
-
-def _city_time(scenarios: Scenarios) -> Verdict:
-    target = "City 10,000 x 200,000 against the registered pool"
-    goal = "< 2 s, exact"
-    city = _city(scenarios, target, goal)
-    if isinstance(city, Verdict):
-        return city
+def _city_time(city: Scenarios) -> Judgement:
     pool, core = city["pool"], city["core"]
     if pool["available"]:
         p50 = pool["round_trip_ms"]["p50"] / 1e3
@@ -112,34 +92,24 @@ def _city_time(scenarios: Scenarios) -> Verdict:
             f"{p50:.1f} s per Match (p50; the first after registering "
             f"{pool['first_call_ms'] / 1e3:.1f} s); core alone {core['warm_solve_ms'] / 1e3:.1f} s"
         )
-        return Verdict(target, goal, measured, _status(p50 < 2))
+        return measured, _status(p50 < 2)
     core_s = core["warm_solve_ms"] / 1e3
     measured = f"pool {pool['reason']}; core alone (warm index) {core_s:.1f} s"
-    return Verdict(target, goal, measured, NOT_MET if core_s >= 2 else NOT_MEASURED)
+    return measured, NOT_MET if core_s >= 2 else NOT_MEASURED
 
 
-def _city_memory(scenarios: Scenarios) -> Verdict:
-    target = "City 10,000 x 200,000: peak memory"
-    goal = "< 4 GB"
-    city = _city(scenarios, target, goal)
-    if isinstance(city, Verdict):
-        return city
+def _city_memory(city: Scenarios) -> Judgement:
     pool, core = city["pool"], city["core"]
     core_gb = core["peak_rss_mb"] / 1024
     if pool["available"] and pool.get("server_memory_mb"):
         gb = pool["server_memory_mb"]["peak_mb"] / 1024
         measured = f"server peak {gb:.2f} GB (core alone, data included: {core_gb:.2f} GB)"
-        return Verdict(target, goal, measured, _status(gb < 4))
+        return measured, _status(gb < 4)
     measured = f"core alone, data included: {core_gb:.2f} GB; server not measured"
-    return Verdict(target, goal, measured, NOT_MET if core_gb >= 4 else NOT_MEASURED)
+    return measured, NOT_MET if core_gb >= 4 else NOT_MEASURED
 
 
-def _throughput(scenarios: Scenarios) -> Verdict:
-    target = "Small batches (10 requests, pool of 2,000), 16 concurrent clients"
-    goal = ">= 1,500 Match/s"
-    found = scenarios.get("throughput")
-    if found is None:
-        return _missing(target, goal, "scenario throughput not run")
+def _throughput(found: Scenarios) -> Judgement:
     rate = found["calls_per_s"]
     lat = found["latency_ms"]
     measured = (
@@ -147,42 +117,32 @@ def _throughput(scenarios: Scenarios) -> Verdict:
         f"{found['errors']} errors; {found['duration_s']:g} s)"
     )
     if found["mode"] != "pool":
-        return Verdict(target, goal, f"{measured}; {found['mode']}", NOT_MEASURED)
-    return Verdict(target, goal, measured, _status(rate >= 1_500 and found["errors"] == 0))
+        return f"{measured}; {found['mode']}", NOT_MEASURED
+    return measured, _status(rate >= 1_500 and found["errors"] == 0)
 
 
-def _dense_speedup(scenarios: Scenarios) -> Verdict:
-    target = "Faster than dense numpy + scipy at 1,000 x 20,000, same objective"
-    goal = ">= 10x"
-    core = scenarios.get("core")
-    if core is None:
-        return _missing(target, goal, "scenario core not run")
+def _dense_speedup(core: Scenarios) -> Judgement:
     cases = [
         c
         for c in core["cases"]
         if (c["requests"], c["volunteers"]) == (1_000, 20_000) and c["dense"]["ran"]
     ]
     if not cases:
-        return _missing(target, goal, "dense not run at 1,000 x 20,000 (quick run?)")
+        return "dense not run at 1,000 x 20,000 (quick run?)", NOT_MEASURED
     parts = [f"{c['geography']} {c['speedup_vs_dense']:.0f}x" for c in cases]
     ok = all(c["speedup_vs_dense"] >= 10 for c in cases)
     measured = ", ".join(parts) + " (engine build + cold solve vs dense; objectives equal)"
-    return Verdict(target, goal, measured, _status(ok))
+    return measured, _status(ok)
 
 
-def _demo_day(scenarios: Scenarios) -> Any:
-    quality = scenarios.get("quality")
-    if quality is None:
-        return None
+def _demo_day(quality: Scenarios) -> Any:
     return next((d for d in quality["days"] if d["name"] == "demo day"), None)
 
 
-def _quality_served(scenarios: Scenarios) -> Verdict:
-    target = "Demo day vs greedy: served at every urgency"
-    goal = "at least as many requests and slots in every tier"
-    day = _demo_day(scenarios)
+def _quality_served(quality: Scenarios) -> Judgement:
+    day = _demo_day(quality)
     if day is None:
-        return _missing(target, goal, "scenario quality not run")
+        return "scenario quality not run", NOT_MEASURED
     cells = []
     for tier, mine in day["engine"]["by_urgency"].items():
         theirs = day["greedy"]["by_urgency"][tier]
@@ -191,18 +151,16 @@ def _quality_served(scenarios: Scenarios) -> Verdict:
     worse = day["tiers_where_engine_serves_fewer"]
     if worse:
         measured += f"; fewer in: {', '.join(worse)}"
-    return Verdict(target, goal, measured, _status(not worse))
+    return measured, _status(not worse)
 
 
-def _quality_travel(scenarios: Scenarios) -> Verdict:
-    target = "Demo day vs greedy: total travel"
-    goal = ">= 15% less"
-    day = _demo_day(scenarios)
+def _quality_travel(quality: Scenarios) -> Judgement:
+    day = _demo_day(quality)
     if day is None:
-        return _missing(target, goal, "scenario quality not run")
+        return "scenario quality not run", NOT_MEASURED
     change = day["travel_change_pct"]
     if change is None:
-        return _missing(target, goal, "greedy travelled 0 km")
+        return "greedy travelled 0 km", NOT_MEASURED
     engine_km, greedy_km = day["engine"]["total_km"], day["greedy"]["total_km"]
     direction = "less" if change <= 0 else "more"
     measured = (
@@ -212,4 +170,47 @@ def _quality_travel(scenarios: Scenarios) -> Verdict:
     only = day.get("distance_only_travel_change_pct")
     if only is not None:
         measured += f"; with a distance-only policy {only:+.1f}%"
-    return Verdict(target, goal, measured, _status(change <= -15))
+    return measured, _status(change <= -15)
+
+
+E2E_SIZE, CITY_SIZE = (1_000, 20_000), (10_000, 200_000)
+#: The targets, in the order of the issue.
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "Match 1,000 requests vs a registered pool of 20,000, over gRPC",
+        "p50 < 50 ms, exact",
+        "e2e",
+        _pool_match,
+        E2E_SIZE,
+    ),
+    Target(
+        "Match 1,000 x 20,000 inline, over gRPC", "p50 < 250 ms", "e2e", _inline_match, E2E_SIZE
+    ),
+    Target(
+        "City 10,000 x 200,000 against the registered pool",
+        "< 2 s, exact",
+        "city",
+        _city_time,
+        CITY_SIZE,
+    ),
+    Target("City 10,000 x 200,000: peak memory", "< 4 GB", "city", _city_memory, CITY_SIZE),
+    Target(
+        "Small batches (10 requests, pool of 2,000), 16 concurrent clients",
+        ">= 1,500 Match/s",
+        "throughput",
+        _throughput,
+    ),
+    Target(
+        "Faster than dense numpy + scipy at 1,000 x 20,000, same objective",
+        ">= 10x",
+        "core",
+        _dense_speedup,
+    ),
+    Target(
+        "Demo day vs greedy: served at every urgency",
+        "at least as many requests and slots in every tier",
+        "quality",
+        _quality_served,
+    ),
+    Target("Demo day vs greedy: total travel", ">= 15% less", "quality", _quality_travel),
+)

@@ -52,7 +52,7 @@ class GatewayMetrics:
         return generate_latest(self.registry)
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """(name, type, help) of every metric, for the README."""
+        """(name, type, help) of every metric, for the metric table in docs/operations.md."""
         return [
             (f.name + ("_total" if f.type == "counter" else ""), f.type, f.documentation)
             for f in self.registry.collect()

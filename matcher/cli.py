@@ -14,7 +14,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from matcher.config import ConfigError, Settings
@@ -122,71 +122,90 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``matcher`` console script."""
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env(os.environ)
-        if args.command == "serve":
-            settings = settings.with_overrides(
-                host=args.host,
-                port=args.port,
-                workers=args.workers,
-                max_requests=args.max_requests,
-                max_volunteers=args.max_volunteers,
-                log_level=args.log_level.upper() if args.log_level else None,
-                log_format=args.log_format.lower() if args.log_format else None,
-                metrics_port=args.metrics_port,
-                tracing=args.tracing.lower() if args.tracing else None,
-            )
+        settings = _settings(args)
     except ConfigError as err:
-        print(f"matcher: invalid configuration: {err}", file=sys.stderr)
-        return 2
+        return _invalid_configuration(err)
     configure_logging(settings.log_level, settings.log_format)
-    if args.command == "status":
-        from matcher.tools.status import StatusTls, run_status
+    return _COMMANDS[args.command](args, settings)
 
-        tls = StatusTls(args.tls_ca, args.tls_cert, args.tls_key, args.tls_server_name)
-        target = args.target or _default_target(settings)
-        return run_status(target, timeout=args.timeout, tls=tls, api_key=args.api_key)
-    if args.command == "serve":
-        from matcher.service.server import serve
 
-        try:
-            serve(settings)
-        except ConfigError as err:  # a TLS file that cannot be read, a malformed API key
-            print(f"matcher: invalid configuration: {err}", file=sys.stderr)
-            return 2
-        return 0
-    if args.command == "import":
-        return _import_volunteers(args, settings)
-    if args.command == "keys":
-        from matcher.tools.keys import run_keys
+def _settings(args: argparse.Namespace) -> Settings:
+    """The MATCHER_* settings, with ``matcher serve``'s flags over them."""
+    settings = Settings.from_env(os.environ)
+    if args.command != "serve":
+        return settings
+    return settings.with_overrides(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        max_requests=args.max_requests,
+        max_volunteers=args.max_volunteers,
+        log_level=args.log_level.upper() if args.log_level else None,
+        log_format=args.log_format.lower() if args.log_format else None,
+        metrics_port=args.metrics_port,
+        tracing=args.tracing.lower() if args.tracing else None,
+    )
 
-        return run_keys(args)
-    if args.command == "simulate":
-        return _simulate(args)
-    if args.command == "gateway":
-        from gateway.__main__ import run_gateway
 
-        return run_gateway(args)
+def _invalid_configuration(err: ConfigError) -> int:
+    return _refuse(f"matcher: invalid configuration: {err}")
+
+
+def _refuse(message: str) -> int:
+    """Print why the command cannot run; the exit status of a usage error."""
+    print(message, file=sys.stderr)
+    return 2
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from matcher.service.server import serve
+
+    try:
+        serve(settings)
+    except ConfigError as err:  # a TLS file that cannot be read, a malformed API key
+        return _invalid_configuration(err)
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from matcher.tools.status import StatusTls, run_status
+
+    tls = StatusTls(args.tls_ca, args.tls_cert, args.tls_key, args.tls_server_name)
+    target = args.target or _default_target(settings)
+    return run_status(target, timeout=args.timeout, tls=tls, api_key=args.api_key)
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from matcher.tools.keys import run_keys
+
+    return run_keys(args)
+
+
+def _gateway(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.__main__ import run_gateway
+
+    return run_gateway(args)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from matcher.tools.demo import run_demo
 
     if args.requests < 1 or args.volunteers < 1:
-        print("matcher demo: --requests and --volunteers must be at least 1", file=sys.stderr)
-        return 2
+        return _refuse("matcher demo: --requests and --volunteers must be at least 1")
     logging.getLogger().setLevel(logging.ERROR)  # the report is the output
     run_demo(args.seed, args.requests, args.volunteers)
     return 0
 
 
-def _simulate(args: argparse.Namespace) -> int:
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from matcher.tools.simulate import DayConfig, run_simulation
 
     chances_ok = min(args.accept, args.decline) >= 0 and args.accept + args.decline <= 1
     if args.orders < 1 or args.volunteers < 1 or not args.window_minutes > 0 or not chances_ok:
-        print(
+        return _refuse(
             "matcher simulate: --orders and --volunteers must be at least 1, --window-minutes "
-            "> 0, and --accept + --decline at most 1",
-            file=sys.stderr,
+            "> 0, and --accept + --decline at most 1"
         )
-        return 2
     logging.getLogger().setLevel(logging.ERROR)  # the report is the output
     config = DayConfig(
         seed=args.seed,
@@ -212,12 +231,10 @@ def _import_volunteers(args: argparse.Namespace, settings: Settings) -> int:
     from matcher.tools.volunteer_import import run_import
 
     if not 1 <= args.batch_size <= settings.max_volunteers or args.max_errors < 0:
-        print(
+        return _refuse(
             "matcher import: --batch-size must be in [1, MATCHER_MAX_VOLUNTEERS] and "
-            "--max-errors >= 0",
-            file=sys.stderr,
+            "--max-errors >= 0"
         )
-        return 2
     try:
         return run_import(
             args.file,
@@ -230,9 +247,19 @@ def _import_volunteers(args: argparse.Namespace, settings: Settings) -> int:
             err=sys.stderr,
         )
     except (FileFormatError, OSError) as err:
-        print(f"matcher import: {err}", file=sys.stderr)
-        return 2
+        return _refuse(f"matcher import: {err}")
 
+
+#: What each command runs (after the settings are read and logging configured).
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "serve": _serve,
+    "status": _status,
+    "import": _import_volunteers,
+    "keys": _keys,
+    "simulate": _simulate,
+    "gateway": _gateway,
+    "demo": _demo,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

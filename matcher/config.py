@@ -18,6 +18,7 @@ MATCHER_GRACE_SECONDS               5           time in-flight calls get to fini
 MATCHER_LOG_LEVEL                   INFO        DEBUG, INFO, WARNING, ERROR or CRITICAL
 MATCHER_STORE                       memory      ``memory`` (embedded, not kept across restarts)
                                                 or ``redis://[:password@]host:port/db``
+                                                (``rediss://``, ``unix://``: ``matcher.store_url``)
 MATCHER_REDIS_PREFIX                matcher     first part of every Redis key (several
                                                 registries can share one Redis database)
 MATCHER_HEALTH_INTERVAL_SECONDS     2           how often the store is probed for health
@@ -57,14 +58,14 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
+
+from matcher.store_url import MEMORY_STORE, StoreURLError, parse_store_url
 
 PREFIX = "MATCHER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 TRACING_MODES = ("off", "console", "otlp")
-MEMORY_STORE = "memory"
-REDIS_SCHEMES = ("redis", "rediss")
 _PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _INT32_MAX = 2**31 - 1
 
@@ -76,6 +77,71 @@ class ConfigError(ValueError):
 def env_name(field_name: str) -> str:
     """The environment variable of a ``Settings`` field (``max_slots`` -> ``MATCHER_MAX_SLOTS``)."""
     return PREFIX + field_name.upper()
+
+
+class Rule(NamedTuple):
+    """What one setting must satisfy, and the requirement its error message states."""
+
+    field: str
+    ok: Callable[[Any], bool]
+    requirement: str
+
+
+def _within(low: float, high: float) -> Callable[[float], bool]:
+    return lambda value: math.isfinite(value) and low <= value <= high
+
+
+def _one_of(field_name: str, choices: tuple[str, ...]) -> Rule:
+    return Rule(field_name, lambda value: value in choices, f"must be one of {', '.join(choices)}")
+
+
+_COUNTS = ("max_requests", "max_volunteers", "max_slots", "max_windows_per_volunteer")
+
+#: The checks of single settings, in the order they run (the first failure is raised);
+#: checks of several settings together follow them in ``Settings.__post_init__``.
+_RULES: tuple[Rule, ...] = (
+    Rule("host", lambda value: value.strip() != "", "must not be empty"),
+    Rule("port", _within(0, 65_535), "must be in [0, 65535]"),
+    Rule("workers", _within(1, 1024), "must be in [1, 1024]"),
+    *(Rule(name, _within(1, _INT32_MAX), f"must be in [1, {_INT32_MAX}]") for name in _COUNTS),
+    Rule(
+        "max_message_bytes",
+        _within(1024, _INT32_MAX),
+        f"must be in [1024, {_INT32_MAX}] (gRPC's limit is a signed 32-bit int)",
+    ),
+    Rule("grace_seconds", _within(0, math.inf), "must be a finite number >= 0"),
+    _one_of("log_level", LOG_LEVELS),
+    Rule(
+        "redis_prefix",
+        lambda value: _PREFIX_PATTERN.fullmatch(value) is not None,
+        "must be 1 to 64 characters from A-Z a-z 0-9 _ . : -",
+    ),
+    Rule("health_interval_seconds", _within(0.05, 3600), "must be a number in [0.05, 3600]"),
+    Rule("metrics_port", _within(-1, 65_535), "must be -1 (off) or in [0, 65535]"),
+    _one_of("log_format", LOG_FORMATS),
+    _one_of("tracing", TRACING_MODES),
+    Rule(
+        "otlp_endpoint",
+        lambda value: value.startswith(("http://", "https://")),
+        "must be an http:// or https:// URL",
+    ),
+    Rule(
+        "dispatch_window_seconds",
+        lambda value: value == 0 or _within(0.05, 86_400)(value),
+        "must be 0 (on demand only) or a number in [0.05, 86400]",
+    ),
+    Rule("offer_ttl_seconds", _within(1, 86_400), "must be a number in [1, 86400]"),
+    Rule(
+        "rate_limit_per_second",
+        _within(0, 1e6),
+        "must be 0 (no limit) or a number in (0, 1000000]",
+    ),
+    Rule(
+        "rate_limit_burst",
+        _within(0, 1_000_000),
+        "must be in [0, 1000000] (0: one second's worth of the rate)",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -113,72 +179,10 @@ class Settings:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             _check_type(f.name, getattr(self, f.name), str(f.type))
-        _check(self.host.strip() != "", "host", "must not be empty")
-        _check(0 <= self.port <= 65_535, "port", "must be in [0, 65535]")
-        _check(1 <= self.workers <= 1024, "workers", "must be in [1, 1024]")
-        for name in ("max_requests", "max_volunteers", "max_slots", "max_windows_per_volunteer"):
-            _check(1 <= getattr(self, name) <= _INT32_MAX, name, f"must be in [1, {_INT32_MAX}]")
-        _check(
-            1024 <= self.max_message_bytes <= _INT32_MAX,
-            "max_message_bytes",
-            f"must be in [1024, {_INT32_MAX}] (gRPC's limit is a signed 32-bit int)",
-        )
-        _check(
-            math.isfinite(self.grace_seconds) and self.grace_seconds >= 0,
-            "grace_seconds",
-            "must be a finite number >= 0",
-        )
-        _check(self.log_level in LOG_LEVELS, "log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+        for rule in _RULES:
+            _check(rule.ok(getattr(self, rule.field)), rule.field, rule.requirement)
         _check_store(self.store)
-        _check(
-            _PREFIX_PATTERN.fullmatch(self.redis_prefix) is not None,
-            "redis_prefix",
-            "must be 1 to 64 characters from A-Z a-z 0-9 _ . : -",
-        )
-        _check(
-            math.isfinite(self.health_interval_seconds)
-            and 0.05 <= self.health_interval_seconds <= 3600,
-            "health_interval_seconds",
-            "must be a number in [0.05, 3600]",
-        )
-        _check(
-            -1 <= self.metrics_port <= 65_535, "metrics_port", "must be -1 (off) or in [0, 65535]"
-        )
-        _check(
-            self.log_format in LOG_FORMATS, "log_format", f"must be one of {', '.join(LOG_FORMATS)}"
-        )
-        _check(
-            self.tracing in TRACING_MODES, "tracing", f"must be one of {', '.join(TRACING_MODES)}"
-        )
-        _check(
-            self.otlp_endpoint.startswith(("http://", "https://")),
-            "otlp_endpoint",
-            "must be an http:// or https:// URL",
-        )
-        _check(
-            math.isfinite(self.dispatch_window_seconds)
-            and (
-                self.dispatch_window_seconds == 0 or 0.05 <= self.dispatch_window_seconds <= 86_400
-            ),
-            "dispatch_window_seconds",
-            "must be 0 (on demand only) or a number in [0.05, 86400]",
-        )
-        _check(
-            math.isfinite(self.offer_ttl_seconds) and 1 <= self.offer_ttl_seconds <= 86_400,
-            "offer_ttl_seconds",
-            "must be a number in [1, 86400]",
-        )
         _check_tls(self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file)
-        _check(
-            math.isfinite(self.rate_limit_per_second) and 0 <= self.rate_limit_per_second <= 1e6,
-            "rate_limit_per_second",
-            "must be 0 (no limit) or a number in (0, 1000000]",
-        )
-        _check(
-            0 <= self.rate_limit_burst <= 1_000_000,
-            "rate_limit_burst",
-            "must be in [0, 1000000] (0: one second's worth of the rate)",
-        )
         _check(
             self.max_watch_streams == 0 or 1 <= self.max_watch_streams < self.workers,
             "max_watch_streams",
@@ -280,36 +284,11 @@ def _check_tls(cert: str, key: str, client_ca: str) -> None:
 
 
 def _check_store(url: str) -> None:
-    """``memory`` or ``redis://[:password@]host[:port][/db]``; messages never show a password."""
-    if url == MEMORY_STORE:
-        return
-    expected = "must be 'memory' or a URL redis://host:port/db"
-    scheme, sep, rest = url.partition("://")
-    _check(sep == "://" and scheme in REDIS_SCHEMES, "store", expected)
-    netloc, _, path = rest.partition("/")
-    hostport = netloc.rpartition("@")[2]
-    host, port = _split_host_port(hostport)
-    _check(host != "", "store", f"{expected}: the host is missing")
-    _check(
-        port.isdigit() and 1 <= int(port) <= 65_535,
-        "store",
-        f"{expected}: the port must be a number in [1, 65535]",
-    )
-    db = path.partition("?")[0]
-    _check(
-        db == "" or (db.isdigit() and int(db) <= 65_535),
-        "store",
-        f"{expected}: the database must be a number",
-    )
-
-
-def _split_host_port(hostport: str) -> tuple[str, str]:
-    """``host[:port]`` or ``[ipv6][:port]`` -> (host, port text); an absent port is 6379."""
-    if hostport.startswith("["):
-        host, _, rest = hostport[1:].partition("]")
-        return host, rest[1:] if rest.startswith(":") else (rest or "6379")
-    host, sep, port = hostport.rpartition(":")
-    return (host, port) if sep else (hostport, "6379")
+    """``MATCHER_STORE`` parses (``matcher.store_url``); its messages never show a password."""
+    try:
+        parse_store_url(url)
+    except StoreURLError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _check(ok: bool, name: str, requirement: str) -> None:

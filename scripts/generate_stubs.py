@@ -7,6 +7,9 @@ Usage::
 
 The stubs are committed so that integrators can ``pip install`` the package without
 grpcio-tools; ``--check`` (run by the test suite) keeps them in sync with the protos.
+Besides protoc's own ``_pb2.py``, ``_pb2.pyi`` and ``_pb2_grpc.py``, mypy-protobuf's grpc
+plugin (``protoc-gen-mypy_grpc``, from the ``test`` extra) writes ``_pb2_grpc.pyi`` so that
+the stubs, servicers and ``add_*_to_server`` functions are typed for mypy.
 """
 
 from __future__ import annotations
@@ -23,12 +26,25 @@ from grpc_tools import protoc
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "protos"
 PACKAGE_DIR = Path("matcher") / "v1"
-GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
+GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
+GRPC_TYPES_PLUGIN = "protoc-gen-mypy_grpc"
 
 
 def _proto_files() -> list[str]:
     return sorted(
         str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto")
+    )
+
+
+def _grpc_types_plugin() -> Path:
+    """The mypy-protobuf grpc plugin installed beside this interpreter (its venv's bin/)."""
+    scripts = Path(sys.executable).parent
+    for name in (GRPC_TYPES_PLUGIN, GRPC_TYPES_PLUGIN + ".exe"):
+        if (scripts / name).is_file():
+            return scripts / name
+    raise SystemExit(
+        f"{GRPC_TYPES_PLUGIN} not found in {scripts}: it writes the *_pb2_grpc.pyi files; "
+        "install it with: pip install -e '.[test]' (the mypy-protobuf package)"
     )
 
 
@@ -46,6 +62,9 @@ def generate(out_dir: Path) -> list[Path]:
         f"--python_out={out_dir}",
         f"--pyi_out={out_dir}",
         f"--grpc_python_out={out_dir}",
+        f"--plugin={GRPC_TYPES_PLUGIN}={_grpc_types_plugin()}",
+        f"--mypy_grpc_out={out_dir}",
+        "--mypy_grpc_opt=quiet",
         *_proto_files(),
     ]
     if protoc.main(args) != 0:

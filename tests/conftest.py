@@ -1,56 +1,25 @@
-"""Shared fixtures: a real matcher server on a free port, a channel to it, and a small valid
-MatchRequest that the validation tests break one field at a time."""
+"""Shared fixtures: a real matcher server on a free port for the whole session, a channel to
+it, a fresh small valid MatchRequest per test, and a ``redis-server`` of a test's own (for the
+fault tests; skipped without the binary, except under ``CI=true``). The builders live in
+tests/support/."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import grpc
 import pytest
-from grpc_health.v1 import health
 
 from matcher.config import Settings
-from matcher.service.server import MatcherServer, create_server
 from matcher.v1 import match_pb2, match_pb2_grpc
-
-#: Limits small enough that the limit tests send small messages.
-TEST_SETTINGS = Settings(
-    port=0,
-    workers=4,
-    max_requests=40,
-    max_volunteers=300,
-    max_slots=80,
-    max_windows_per_volunteer=4,
-    grace_seconds=1.0,
+from tests.support.private_redis import PrivateRedis, private_redis_server
+from tests.support.service import (
+    TEST_SETTINGS,
+    RunningServer,
+    channel_to,
+    make_valid_request,
+    serving,
 )
-
-#: 2022-06-15 08:00 UTC, the morning of the test day.
-T0 = 1_655_280_000
-HOUR = 3600
-
-
-@dataclass(frozen=True)
-class RunningServer:
-    """A started server and what the tests need to reach and stop it."""
-
-    app: MatcherServer
-
-    @property
-    def server(self) -> grpc.Server:
-        return self.app.server
-
-    @property
-    def port(self) -> int:
-        return self.app.port
-
-    @property
-    def health(self) -> health.HealthServicer:
-        return self.app.health
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
 
 @pytest.fixture(scope="session")
@@ -61,15 +30,13 @@ def test_settings() -> Settings:
 @pytest.fixture(scope="session")
 def running_server(test_settings: Settings) -> Iterator[RunningServer]:
     """One server for the whole session (tests that stop a server start their own)."""
-    app = create_server(test_settings)
-    app.start()
-    yield RunningServer(app)
-    app.stop()
+    with serving(test_settings) as app:
+        yield RunningServer(app)
 
 
 @pytest.fixture(scope="session")
 def channel(running_server: RunningServer) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(running_server.target) as chan:
+    with channel_to(running_server.app) as chan:
         grpc.channel_ready_future(chan).result(timeout=10)
         yield chan
 
@@ -79,63 +46,13 @@ def match_stub(channel: grpc.Channel) -> match_pb2_grpc.MatchServiceStub:
     return match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
 
 
-def window(start: int, end: int) -> match_pb2.TimeWindow:
-    """A TimeWindow from epoch seconds."""
-    return match_pb2.TimeWindow(start={"seconds": start}, end={"seconds": end})
-
-
-def make_valid_request() -> match_pb2.MatchRequest:
-    """Two requests and three volunteers in Qabqa town; every field valid."""
-    return match_pb2.MatchRequest(
-        requests=[
-            match_pb2.ServiceRequest(
-                id="req-a",
-                required_skills=["elderly_care"],
-                location=match_pb2.GeoPoint(lat=36.27, lon=100.62),
-                window=window(T0 + HOUR, T0 + 2 * HOUR),
-                urgency=match_pb2.URGENCY_URGENT,
-                volunteers_needed=1,
-            ),
-            match_pb2.ServiceRequest(
-                id="req-b",
-                required_skills=["live_stream"],
-                window=window(T0 + 3 * HOUR, T0 + 4 * HOUR),
-                remote=True,
-            ),
-        ],
-        volunteers=[
-            match_pb2.Volunteer(
-                id="vol-1",
-                skills=[
-                    match_pb2.Skill(code="elderly_care", level=4),
-                    match_pb2.Skill(code="cleaning"),
-                ],
-                home=match_pb2.GeoPoint(lat=36.28, lon=100.63),
-                availability=[window(T0, T0 + 2 * HOUR), window(T0 + 2 * HOUR, T0 + 5 * HOUR)],
-                rating=4.5,
-                rating_count=10,
-                recent_hours=3.0,
-            ),
-            match_pb2.Volunteer(
-                id="vol-2",
-                skills=[match_pb2.Skill(code="live_stream", level=5)],
-                home=match_pb2.GeoPoint(lat=36.07, lon=100.91),
-                availability=[window(T0, T0 + 8 * HOUR)],
-            ),
-            match_pb2.Volunteer(
-                id="vol-3",
-                skills=[match_pb2.Skill(code="elderly_care", level=2)],
-                home=match_pb2.GeoPoint(lat=36.30, lon=100.60),
-                availability=[window(T0, T0 + 8 * HOUR)],
-                max_travel_km=20.0,
-                rating=3.0,
-                rating_count=2,
-            ),
-        ],
-        policy=match_pb2.ScoringPolicy(distance_weight=1.0, routine_value=10),
-    )
-
-
 @pytest.fixture
 def valid_request() -> match_pb2.MatchRequest:
     return make_valid_request()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A Redis of this test's own (append-only file, fsync always), killed afterwards."""
+    with private_redis_server() as server:
+        yield server

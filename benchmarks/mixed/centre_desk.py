@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from benchmarks.mixed.calls import Metadata
-from benchmarks.mixed.context import FP, TIMEOUT_S, Context, O
+from benchmarks.mixed.context import FP, Context, O
 from matcher.v1 import timebank_pb2
 
 
@@ -20,9 +20,7 @@ def centre(ctx: Context, k: int, rng: random.Random) -> None:
     md, earners, n = ctx.keys.roles["centre"], list[str](), 0
     while not ctx.stop.is_set():
         request = O.ListOrdersRequest(states=[O.ORDER_STATE_ACCEPTED], page_size=20)
-        page, _ = ctx.stats.call(
-            "ListOrders", ctx.orders.ListOrders, request, timeout=TIMEOUT_S, metadata=md
-        )
+        page = ctx.call("ListOrders", ctx.orders.ListOrders, request, md)
         for order in page.orders if page is not None else []:
             if ctx.stop.is_set():
                 break
@@ -33,13 +31,8 @@ def centre(ctx: Context, k: int, rng: random.Random) -> None:
             volunteer_id, key = rng.choice(earners[-500:]), f"{ctx.workload.tag}-c{k}-{n}"
             _redeem(ctx, rng, volunteer_id, key, md, ctx.keys.roles["admin"])
         if rng.random() < 0.2:
-            ctx.stats.call(
-                "GetBranchSummary",
-                ctx.bank.GetBranchSummary,
-                timebank_pb2.GetBranchSummaryRequest(),
-                timeout=TIMEOUT_S,
-                metadata=md,
-            )
+            summary = timebank_pb2.GetBranchSummaryRequest()
+            ctx.call("GetBranchSummary", ctx.bank.GetBranchSummary, summary, md)
         ctx.stop.wait(0.05)
 
 
@@ -55,14 +48,7 @@ def _complete(ctx: Context, rng: random.Random, order: O.Order, md: Metadata) ->
         request.actor = O.ACTOR_CENTRE
     done: list[str] = []
     for _ in range(2 if rng.random() < 0.1 else 1):  # a retried completion credits nothing
-        reply, _ = ctx.stats.call(
-            "CompleteOrder",
-            ctx.orders.CompleteOrder,
-            request,
-            timeout=TIMEOUT_S,
-            metadata=md,
-            expect=FP,
-        )
+        reply = ctx.call("CompleteOrder", ctx.orders.CompleteOrder, request, md, expect=FP)
         if reply is None:
             break
         with ctx.records.lock:
@@ -75,13 +61,8 @@ def _complete(ctx: Context, rng: random.Random, order: O.Order, md: Metadata) ->
 def _redeem(
     ctx: Context, rng: random.Random, volunteer_id: str, key: str, md: Metadata, admin: Metadata
 ) -> None:
-    balance, _ = ctx.stats.call(
-        "GetBalance",
-        ctx.bank.GetBalance,
-        timebank_pb2.GetBalanceRequest(volunteer_id=volunteer_id),
-        timeout=TIMEOUT_S,
-        metadata=md,
-    )
+    asked = timebank_pb2.GetBalanceRequest(volunteer_id=volunteer_id)
+    balance = ctx.call("GetBalance", ctx.bank.GetBalance, asked, md)
     if balance is None or balance.balance_minutes < 30:
         return
     request = timebank_pb2.RedeemHoursRequest(
@@ -92,14 +73,7 @@ def _redeem(
         branch_id=rng.choice(ctx.workload.branches),
     )
     for _ in range(2 if rng.random() < 0.2 else 1):  # a retried redemption is posted once
-        reply, _ = ctx.stats.call(
-            "RedeemHours",
-            ctx.bank.RedeemHours,
-            request,
-            timeout=TIMEOUT_S,
-            metadata=admin,
-            expect=FP,
-        )
+        reply = ctx.call("RedeemHours", ctx.bank.RedeemHours, request, admin, expect=FP)
         if reply is None:
             return
         with ctx.records.lock:

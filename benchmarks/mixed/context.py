@@ -1,17 +1,19 @@
 """What every client thread of a mixed load run shares: the stubs, the figures, the records,
-the inbox, the stop event and the call metadata of each role."""
+the inbox, the stop event and the call metadata of each role; ``Context.call`` makes one
+counted call."""
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import grpc
 
 from benchmarks.mixed.auth import CallKeys
-from benchmarks.mixed.calls import FAILED_PRECONDITION, CallStats, Inbox, Records
+from benchmarks.mixed.calls import FAILED_PRECONDITION, CallStats, Inbox, Metadata, Records
 from benchmarks.mixed.workload import Workload
 from matcher.v1 import match_pb2_grpc, orders_pb2, orders_pb2_grpc, timebank_pb2_grpc
 
@@ -24,6 +26,7 @@ FP = (FAILED_PRECONDITION,)
 WATCH_ENDS = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED)
 LIVE = (O.ORDER_STATE_PENDING, O.ORDER_STATE_OFFERED, O.ORDER_STATE_ACCEPTED)
 FINAL = (O.ORDER_STATE_RATED, O.ORDER_STATE_CANCELLED, O.ORDER_STATE_EXPIRED)
+R = TypeVar("R")
 
 
 @dataclass
@@ -48,6 +51,21 @@ class Context:
         self.offers = orders_pb2_grpc.OfferServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.bank = timebank_pb2_grpc.TimeBankServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.match = match_pb2_grpc.MatchServiceStub(self.channel)  # type: ignore[no-untyped-call]
+
+    def call(
+        self,
+        label: str,
+        fn: Callable[..., R],
+        request: Any,
+        md: Metadata,
+        *,
+        expect: Iterable[grpc.StatusCode] = (),
+        timeout: float = TIMEOUT_S,
+    ) -> R | None:
+        """One timed call counted under ``label`` (``CallStats.call``); the reply, or None
+        when it failed (its code is counted, expected or not)."""
+        reply, _ = self.stats.call(label, fn, request, timeout=timeout, metadata=md, expect=expect)
+        return reply
 
 
 Role = Callable[[Context, int, random.Random], None]

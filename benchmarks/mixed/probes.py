@@ -41,9 +41,28 @@ def access_enforced(
 ) -> tuple[list[dict[str, str]], list[str]]:
     """Each probe made (what, expected code, code got) and the violations: each probe that
     did not get its code, each that could not be set up (see the module docstring)."""
-    keys = ctx.keys
     problems: list[str] = []
-    probes: list[Probe] = [
+    probes = _key_probes(ctx)
+    offered = [(order, offer) for order in orders for offer in order.offers]
+    if not offered or len(ctx.keys.volunteers) < 2:
+        problems.append("no offer made, or fewer than two volunteer keys: nothing to probe")
+    else:
+        order, offer = offered[len(offered) // 2]
+        probes += _volunteer_probes(channel, ctx, order, offer)
+    problems += _resident_probes(ctx, probes)
+    made = []
+    for label, method, request, metadata, want in probes:
+        got = _code(method, request, metadata)
+        made.append({"probe": label, "expected": want.name, "got": got.name})
+        if got != want:
+            problems.append(f"{label}: {got.name}, expected {want.name}")
+    return made, problems
+
+
+def _key_probes(ctx: Context) -> list[Probe]:
+    """No key at all, and a token the server never issued."""
+    unknown = bearer(secrets.token_urlsafe(32))
+    return [
         (
             "ListOrders without a key",
             ctx.orders.ListOrders,
@@ -55,88 +74,77 @@ def access_enforced(
             "ListOrders with an unknown token",
             ctx.orders.ListOrders,
             O.ListOrdersRequest(),
-            bearer(secrets.token_urlsafe(32)),
+            unknown,
             UNAUTHENTICATED,
         ),
     ]
-    offered = [(order, offer) for order in orders for offer in order.offers]
-    others = list(keys.volunteers)
-    if not offered or len(others) < 2:
-        problems.append("no offer made, or fewer than two volunteer keys: nothing to probe")
-    else:
-        order, offer = offered[len(offered) // 2]
-        stranger = next(v for v in others if v != offer.volunteer_id)
-        md = keys.volunteer(stranger)
-        probes += [
-            (
-                f"RunDispatchRound with volunteer {stranger}'s key",
-                ctx.dispatch.RunDispatchRound,
-                O.RunDispatchRoundRequest(),
-                md,
-                DENIED,
-            ),
-            (
-                f"AcceptOffer {offer.offer_id} (of {offer.volunteer_id}) with {stranger}'s key",
-                ctx.offers.AcceptOffer,
-                O.AcceptOfferRequest(offer_id=offer.offer_id),
-                md,
-                DENIED,
-            ),
-            (
-                f"DeclineOffer {offer.offer_id} (of {offer.volunteer_id}) with {stranger}'s key",
-                ctx.offers.DeclineOffer,
-                O.DeclineOfferRequest(offer_id=offer.offer_id),
-                md,
-                DENIED,
-            ),
-            (
-                f"ListOffers of {offer.volunteer_id} with {stranger}'s key",
-                ctx.offers.ListOffers,
-                O.ListOffersRequest(volunteer_id=offer.volunteer_id),
-                md,
-                DENIED,
-            ),
-            (
-                f"GetVolunteer {offer.volunteer_id} with {stranger}'s key",
-                volunteers_pb2_grpc.VolunteerServiceStub(channel).GetVolunteer,  # type: ignore[no-untyped-call]
-                volunteers_pb2.GetVolunteerRequest(volunteer_id=offer.volunteer_id),
-                md,
-                DENIED,
-            ),
-            (
-                f"CompleteOrder {order.order_id} as {stranger}, who did not accept it",
-                ctx.orders.CompleteOrder,
-                O.CompleteOrderRequest(
-                    order_id=order.order_id,
-                    hours_served=1,
-                    actor=O.ACTOR_VOLUNTEER,
-                    volunteer_id=stranger,
-                ),
-                md,
-                DENIED,
-            ),
-            (
-                "RedeemHours with the dispatcher's key",
-                ctx.bank.RedeemHours,
-                timebank_pb2.RedeemHoursRequest(
-                    volunteer_id=offer.volunteer_id,
-                    hours=0.5,
-                    reason="probe",
-                    idempotency_key=f"{ctx.workload.tag}-probe",
-                    branch_id=order.branch_id,
-                ),
-                keys.roles["dispatcher"],
-                DENIED,
-            ),
-        ]
-    problems += _resident_probes(ctx, probes)
-    made = []
-    for label, method, request, metadata, want in probes:
-        got = _code(method, request, metadata)
-        made.append({"probe": label, "expected": want.name, "got": got.name})
-        if got != want:
-            problems.append(f"{label}: {got.name}, expected {want.name}")
-    return made, problems
+
+
+def _volunteer_probes(
+    channel: grpc.Channel, ctx: Context, order: O.Order, offer: O.Offer
+) -> list[Probe]:
+    """Another volunteer's key running a round (a role outside its row) and on ``offer``,
+    its volunteer and ``order``; then the dispatcher's key redeeming hours."""
+    stranger = next(v for v in ctx.keys.volunteers if v != offer.volunteer_id)
+    owner, key = offer.volunteer_id, f"with {stranger}'s key"
+    registry = volunteers_pb2_grpc.VolunteerServiceStub(channel)  # type: ignore[no-untyped-call]
+    complete = O.CompleteOrderRequest(
+        order_id=order.order_id, hours_served=1, actor=O.ACTOR_VOLUNTEER, volunteer_id=stranger
+    )
+    calls: list[tuple[str, Callable[..., Any], Any]] = [
+        (
+            f"RunDispatchRound with volunteer {stranger}'s key",
+            ctx.dispatch.RunDispatchRound,
+            O.RunDispatchRoundRequest(),
+        ),
+        (
+            f"AcceptOffer {offer.offer_id} (of {owner}) {key}",
+            ctx.offers.AcceptOffer,
+            O.AcceptOfferRequest(offer_id=offer.offer_id),
+        ),
+        (
+            f"DeclineOffer {offer.offer_id} (of {owner}) {key}",
+            ctx.offers.DeclineOffer,
+            O.DeclineOfferRequest(offer_id=offer.offer_id),
+        ),
+        (
+            f"ListOffers of {owner} {key}",
+            ctx.offers.ListOffers,
+            O.ListOffersRequest(volunteer_id=owner),
+        ),
+        (
+            f"GetVolunteer {owner} {key}",
+            registry.GetVolunteer,
+            volunteers_pb2.GetVolunteerRequest(volunteer_id=owner),
+        ),
+        (
+            f"CompleteOrder {order.order_id} as {stranger}, who did not accept it",
+            ctx.orders.CompleteOrder,
+            complete,
+        ),
+    ]
+    md = ctx.keys.volunteer(stranger)
+    probes: list[Probe] = [(label, method, request, md, DENIED) for label, method, request in calls]
+    return [*probes, _redeem_probe(ctx, order, offer)]
+
+
+def _redeem_probe(ctx: Context, order: O.Order, offer: O.Offer) -> Probe:
+    """The dispatcher's key on RedeemHours (admin only)."""
+    redeem = timebank_pb2.RedeemHoursRequest(
+        volunteer_id=offer.volunteer_id,
+        hours=0.5,
+        reason="probe",
+        idempotency_key=f"{ctx.workload.tag}-probe",
+        branch_id=order.branch_id,
+    )
+    dispatcher = ctx.keys.roles["dispatcher"]
+    return (
+        "RedeemHours with the dispatcher's key",
+        ctx.bank.RedeemHours,
+        redeem,
+        dispatcher,
+        DENIED,
+    )
 
 
 def _resident_probes(ctx: Context, probes: list[Probe]) -> list[str]:

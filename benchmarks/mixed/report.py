@@ -1,9 +1,9 @@
-"""The mixed load run's table (stdout) and its JSON file (``benchmarks/results/``)."""
+"""The mixed load run's table and the open-vs-keyed comparison (stdout), and the name of its
+JSON file (written by ``benchmarks.result_files``)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -13,15 +13,6 @@ def result_path(out: Path, store: str, target: str | None, variant: str = "") ->
     ``keys_ratelimit``, ``open_vs_keys``, ...; none for the plain open run)."""
     kind = "target" if target else ("memory" if store == "memory" else "redis")
     return out / f"mixed_load_{kind}{'_' + variant if variant else ''}.json"
-
-
-def write_json(results: dict[str, Any], path: Path) -> Path:
-    """Write atomically (a ``.tmp`` file, then a rename), as the suite's report does."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
 
 
 def _codes(counts: dict[str, int]) -> str:

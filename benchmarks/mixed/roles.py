@@ -92,9 +92,7 @@ def _submit(
     ctx: Context, sub: Submission, label: str, timeout: float, md: Metadata, retry: bool = False
 ) -> str:
     expect = (grpc.StatusCode.DEADLINE_EXCEEDED,) if timeout < 0.01 else ()
-    reply, _ = ctx.stats.call(
-        label, ctx.orders.SubmitOrder, sub.request, timeout=timeout, metadata=md, expect=expect
-    )
+    reply = ctx.call(label, ctx.orders.SubmitOrder, sub.request, md, expect=expect, timeout=timeout)
     if reply is None:
         return ""
     with ctx.records.lock:
@@ -113,13 +111,7 @@ def _submit(
 def _follow_up(ctx: Context, rng: random.Random, mine: list[str], md: Metadata) -> None:
     """Look at one earlier order: rate it when completed, cancel it now and then."""
     order_id = rng.choice(mine[-200:])
-    reply, _ = ctx.stats.call(
-        "GetOrder",
-        ctx.orders.GetOrder,
-        O.GetOrderRequest(order_id=order_id),
-        timeout=TIMEOUT_S,
-        metadata=md,
-    )
+    reply = ctx.call("GetOrder", ctx.orders.GetOrder, O.GetOrderRequest(order_id=order_id), md)
     if reply is None:
         return
     state = reply.order.state
@@ -129,30 +121,14 @@ def _follow_up(ctx: Context, rng: random.Random, mine: list[str], md: Metadata) 
         stars = rng.choice((5, 5, 5, 4, 4, 3, 2, 1))
         request = O.RateOrderRequest(order_id=order_id, stars=stars, comment="thanks")
         for _ in range(2 if rng.random() < 0.15 else 1):  # a retry of the same rating
-            rated, _ = ctx.stats.call(
-                "RateOrder",
-                ctx.orders.RateOrder,
-                request,
-                timeout=TIMEOUT_S,
-                metadata=md,
-                expect=FP,
-            )
-            if rated is not None:
+            if ctx.call("RateOrder", ctx.orders.RateOrder, request, md, expect=FP) is not None:
                 with ctx.records.lock:
                     ctx.records.rated[order_id] = stars
     elif state in LIVE and rng.random() < 0.05:
         cancel = O.CancelOrderRequest(
             order_id=order_id, actor=O.ACTOR_RESIDENT, reason="no longer needed"
         )
-        cancelled, _ = ctx.stats.call(
-            "CancelOrder",
-            ctx.orders.CancelOrder,
-            cancel,
-            timeout=TIMEOUT_S,
-            metadata=md,
-            expect=FP,
-        )
-        if cancelled is not None:
+        if ctx.call("CancelOrder", ctx.orders.CancelOrder, cancel, md, expect=FP) is not None:
             ctx.records.add("cancelled", order_id)
 
 
@@ -162,13 +138,8 @@ def dispatcher(ctx: Context, k: int, rng: random.Random) -> None:
         request = O.RunDispatchRoundRequest()
         if rng.random() < 0.25:
             request.scope.branch_ids.append(rng.choice(ctx.workload.branches))
-        reply, _ = ctx.stats.call(
-            "RunDispatchRound",
-            ctx.dispatch.RunDispatchRound,
-            request,
-            timeout=ROUND_TIMEOUT_S,
-            metadata=md,
-        )
+        run = ctx.dispatch.RunDispatchRound
+        reply = ctx.call("RunDispatchRound", run, request, md, timeout=ROUND_TIMEOUT_S)
         if reply is not None:
             with ctx.records.lock:
                 ctx.records.rounds += 1
@@ -187,9 +158,7 @@ def notifier(ctx: Context, k: int, rng: random.Random) -> None:
             request = O.ListOrdersRequest(
                 states=[O.ORDER_STATE_OFFERED], page_size=200, page_token=token
             )
-            page, _ = ctx.stats.call(
-                "ListOrders", ctx.orders.ListOrders, request, timeout=TIMEOUT_S, metadata=md
-            )
+            page = ctx.call("ListOrders", ctx.orders.ListOrders, request, md)
             if page is None:
                 break
             for order in page.orders:
@@ -209,7 +178,7 @@ def matcher(ctx: Context, k: int, rng: random.Random) -> None:
             label, request = "Match (inline)", rng.choice(ctx.workload.inline_matches)
         else:
             label, request = "Match (pool)", rng.choice(ctx.workload.pool_matches)
-        ctx.stats.call(label, ctx.match.Match, request, timeout=TIMEOUT_S, metadata=md)
+        ctx.call(label, ctx.match.Match, request, md)
 
 
 ROLES: dict[str, Role] = {

@@ -3,8 +3,8 @@
 ``run_mixed_load(config)`` returns a JSON-ready dict: the configuration, the machine, per-rpc
 figures (calls, calls/s, p50/p99 latency, errors by code, expected or not, rate-limited),
 what work was done (orders by state, rounds, offers), CPU used by the clients and the
-server, and every check's violations. ``failures(results)`` lists why a run failed (empty:
-it passed).
+server, and every check's verdict (``benchmarks.mixed.audit``, whose ``failures(results)``
+lists why a run failed: empty, it passed).
 
 ``auth="keys"`` runs the own server with API keys the run makes (``benchmarks.mixed.auth``)
 and adds the ``access_enforced`` check (``benchmarks.mixed.probes``): after the load, calls
@@ -29,20 +29,19 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import redis
 
 from benchmarks.machine import machine_info
-from benchmarks.mixed import consistency, ledger_checks, probes
+from benchmarks.mixed.audit import audit
 from benchmarks.mixed.auth import CallKeys, make_keys, open_keys
 from benchmarks.mixed.calls import CallStats, Inbox, Metadata, Records
 from benchmarks.mixed.context import Context
 from benchmarks.mixed.roles import assign_roles, run_role
 from benchmarks.mixed.server_proc import ChildServer, StoreSnapshot, snapshot
 from benchmarks.mixed.workload import Workload, build_workload
+from benchmarks.redis_scratch import delete_prefix
 from benchmarks.timing import summarize
-from matcher.access.rate_limit import burst_for
 from matcher.config import Settings
-from matcher.v1 import orders_pb2, timebank_pb2, volunteers_pb2, volunteers_pb2_grpc
+from matcher.v1 import volunteers_pb2, volunteers_pb2_grpc
 
 AUTH_MODES = ("open", "keys")
 MAX_MESSAGE = 64 * 1024 * 1024
@@ -104,7 +103,7 @@ def run_mixed_load(config: LoadConfig, progress: Progress = lambda _: None) -> d
             if child is not None:
                 child.stop()
                 if config.store != "memory" and not config.keep_data:
-                    _delete_prefix(config.store, prefix)
+                    delete_prefix(config.store, prefix)
     return {
         "benchmark": "mixed load (issue #7)",
         "started_at": started_at,
@@ -155,53 +154,16 @@ def _run(
         figures = _drive(ctx, roles, config.seconds, child)
         progress("load stopped; checking consistency")
         snap = _snapshot(config, child, prefix)
-        orders = _all_orders(ctx, keys.roles["checker"])
-        checks, work = _check(channel, ctx, orders, snap, whole_store=child is not None)
-        if keys.keyed:
-            progress("probing access control")
-            made, found = probes.access_enforced(channel, ctx, orders)
-            checks["access_enforced"] = {**_verdict(found), "probes": made}
-        if config.rate_limit:
-            checks["rate_limit"] = _verdict(_rate_limit_held(config.rate_limit, ctx, figures))
+        checks, work = audit(
+            channel,
+            ctx,
+            snap,
+            figures,
+            whole_store=child is not None,
+            rate_limit=config.rate_limit,
+            progress=progress,
+        )
     return ctx, figures, checks, work
-
-
-def _rate_limit_held(rate: float, ctx: Context, figures: dict[str, Any]) -> list[str]:
-    """The limit was hit at least once, and no key got more calls through than a bucket of
-    ``ceil(rate)`` tokens refilling at ``rate`` allows over the load (plus a second's slack
-    for the clocks; MATCHER_RATE_LIMIT_BURST is left at its default)."""
-    found = []
-    if not figures["overall"]["rate_limited"]:
-        found.append(f"no call was refused over {rate:g}/s: raise the load or lower the rate")
-    allowed = rate * (figures["elapsed_s"] + 1.0) + burst_for(rate, 0)
-    names = {md: key_id for key_id, md in ctx.keys.residents.values()}
-    names |= {md: f"volunteer {vid}'s key" for vid, md in ctx.keys.volunteers.items()}
-    for md, n in ctx.stats.admitted.most_common():
-        if n <= allowed:
-            break
-        who = names.get(md) or next((r for r, m in ctx.keys.roles.items() if m == md), "a key")
-        found.append(f"{who}: {n} calls admitted, more than {allowed:.0f} at {rate:g}/s")
-    return found
-
-
-def _verdict(found: list[str] | None) -> dict[str, Any]:
-    return {
-        "ran": found is not None,
-        "passed": not found,
-        "violation_count": len(found or []),
-        "violations": (found or [])[: consistency.MAX_LISTED],
-    }
-
-
-def failures(results: dict[str, Any]) -> list[str]:
-    """Why the run failed: unexpected errors, client crashes, consistency violations."""
-    out = [f"client crashed: {c}" for c in results["client_crashes"]]
-    for method, row in results["rpcs"].items():
-        for code, n in row["unexpected"].items():
-            out.append(f"{method}: {n} unexpected {code} ({'; '.join(row['samples'][:2])})")
-    for name, found in results["checks"].items():
-        out += [f"{name}: {v}" for v in found["violations"]]
-    return out
 
 
 def _settings(config: LoadConfig, prefix: str, keys_file: str) -> Settings:
@@ -290,102 +252,3 @@ def _snapshot(config: LoadConfig, child: ChildServer | None, prefix: str) -> Sto
         finally:
             store.close()
     return None
-
-
-def _check(
-    channel: grpc.Channel,
-    ctx: Context,
-    orders: list[orders_pb2.Order],
-    snap: StoreSnapshot | None,
-    *,
-    whole_store: bool,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    md = ctx.keys.roles["checker"]
-    by_id = {o.order_id: o for o in orders}
-    now_ms = snap.now_ms if snap else int(time.time() * 1000)
-    profiles = _profiles(channel, ctx.workload.tag, md)
-    earned = ledger_checks.served_minutes(orders)
-    involved = sorted(set(earned) | set(ctx.records.redeemed_by))
-    got = {
-        v: ctx.bank.GetBalance(
-            timebank_pb2.GetBalanceRequest(volunteer_id=v), timeout=30, metadata=md
-        )
-        for v in involved
-    }
-    summary = (
-        ctx.bank.GetBranchSummary(timebank_pb2.GetBranchSummaryRequest(), timeout=30, metadata=md)
-        if whole_store
-        else None
-    )
-    found: dict[str, list[str] | None] = {
-        "orders_and_history": consistency.orders_and_history(orders),
-        "acknowledged": consistency.acknowledged(by_id, ctx.records, whole_store=whole_store),
-        "no_double_booking": consistency.no_double_booking(orders, now_ms),
-        "holds": consistency.holds(orders, snap) if snap else None,
-        "ledger": ledger_checks.ledger(orders, snap, ctx.records) if snap else None,
-        "balances": ledger_checks.balances(orders, got, ctx.records, summary),
-        "registry": ledger_checks.registry(orders, profiles, ctx.workload.initial()),
-    }
-    return {name: _verdict(v) for name, v in found.items()}, _work(orders, ctx)
-
-
-def _all_orders(ctx: Context, md: Metadata) -> list[orders_pb2.Order]:
-    found: list[orders_pb2.Order] = []
-    token = ""
-    while True:
-        page = ctx.orders.ListOrders(
-            orders_pb2.ListOrdersRequest(page_size=1000, page_token=token), timeout=120, metadata=md
-        )
-        found += page.orders
-        token = page.next_page_token
-        if not token:
-            return found
-
-
-def _profiles(
-    channel: grpc.Channel, tag: str, md: Metadata
-) -> dict[str, volunteers_pb2.RegisteredVolunteer]:
-    stub = volunteers_pb2_grpc.VolunteerServiceStub(channel)  # type: ignore[no-untyped-call]
-    found: dict[str, volunteers_pb2.RegisteredVolunteer] = {}
-    token = ""
-    while True:
-        request = volunteers_pb2.ListVolunteersRequest(
-            page_size=1000, page_token=token, include_inactive=True
-        )
-        page = stub.ListVolunteers(request, timeout=120, metadata=md)
-        found |= {v.volunteer.id: v for v in page.volunteers if v.volunteer.id.startswith(tag)}
-        token = page.next_page_token
-        if not token:
-            return found
-
-
-def _work(orders: list[orders_pb2.Order], ctx: Context) -> dict[str, Any]:
-    states = Counter(orders_pb2.OrderState.Name(o.state) for o in orders)
-    offers = Counter(orders_pb2.OfferState.Name(x.state) for o in orders for x in o.offers)
-    r = ctx.records
-    return {
-        "orders": len(orders),
-        "orders_by_state": dict(sorted(states.items())),
-        "offers_by_state": dict(sorted(offers.items())),
-        "submissions": len(r.submissions),
-        "acknowledged_submissions": sum(1 for s in r.submissions.values() if s.acknowledged),
-        "accepted_offers": len(r.accepted),
-        "declined_offers": len(r.declined),
-        "completed_orders": len(r.completed),
-        "rated_orders": len(r.rated),
-        "cancelled_orders": len(r.cancelled),
-        "redemptions": len(r.redeemed),
-        "client_rounds": r.rounds,
-        "client_round_offers": r.round_offers,
-        "reservation_conflicts": r.round_conflicts,
-    }
-
-
-def _delete_prefix(url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(url, socket_timeout=10)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-    finally:
-        client.close()

@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 
 from benchmarks.mixed.calls import Metadata
-from benchmarks.mixed.context import FP, TIMEOUT_S, WATCH_ENDS, Context, O
+from benchmarks.mixed.context import FP, WATCH_ENDS, Context, O
 
 
 def volunteer(ctx: Context, k: int, rng: random.Random) -> None:
@@ -45,9 +45,7 @@ def volunteer(ctx: Context, k: int, rng: random.Random) -> None:
 
 def _list_open(ctx: Context, volunteer_id: str, md: Metadata) -> list[O.Offer]:
     request = O.ListOffersRequest(volunteer_id=volunteer_id, states=[O.OFFER_STATE_OPEN])
-    reply, _ = ctx.stats.call(
-        "ListOffers", ctx.offers.ListOffers, request, timeout=TIMEOUT_S, metadata=md
-    )
+    reply = ctx.call("ListOffers", ctx.offers.ListOffers, request, md)
     return list(reply.offers) if reply is not None else []
 
 
@@ -80,6 +78,5 @@ def _watch_first(ctx: Context, volunteer_id: str, md: Metadata) -> list[O.Offer]
 def _answer(ctx: Context, offer_id: str, accept: bool, md: Metadata, label: str) -> None:
     method: Any = ctx.offers.AcceptOffer if accept else ctx.offers.DeclineOffer
     request: Any = (O.AcceptOfferRequest if accept else O.DeclineOfferRequest)(offer_id=offer_id)
-    reply, _ = ctx.stats.call(label, method, request, timeout=TIMEOUT_S, metadata=md, expect=FP)
-    if reply is not None:
+    if ctx.call(label, method, request, md, expect=FP) is not None:
         ctx.records.add("accepted" if accept else "declined", offer_id)

@@ -15,25 +15,13 @@ import json
 import subprocess
 import sys
 
-import grpc
-
 from benchmarks.checks import Objective, check_agreement
-from benchmarks.service import (
-    RPC_TIMEOUT_S,
-    channel_to,
-    child_server,
-    match_stub,
-    pool_match_request,
-    registry_missing,
-    registry_status,
-    upsert_pool,
-)
+from benchmarks.match_calls import pool_match_message, reply_stats, time_pool_matches
+from benchmarks.service import channel_to, child_server, register_pool, registry_status
 from benchmarks.suite import Progress, Results, SuiteConfig
-from benchmarks.timing import process_memory_mb, summarize, timed
+from benchmarks.timing import process_memory_mb
 from matcher.core.model import RequestBatch, VolunteerPool
-from matcher.service.convert import requests_to_proto
 from matcher.tools.synthetic import gonghe_day
-from matcher.v1 import match_pb2
 
 SIZE, QUICK_SIZE = (10_000, 200_000), (1_000, 20_000)
 WARM_CALLS, QUICK_WARM_CALLS = 2, 2
@@ -89,45 +77,22 @@ def _pool(
     requests: RequestBatch, pool: VolunteerPool, calls: int, expected: Objective, label: str
 ) -> Results:
     with child_server() as server, channel_to(server.port) as channel:
-        missing = registry_missing(channel)
-        if missing is not None:
-            return {"available": False, "reason": missing}
         before = process_memory_mb(server.pid)
-        version, upsert_ms = timed(lambda: upsert_pool(channel, pool))
+        registered = register_pool(channel, pool)
+        if isinstance(registered, str):
+            return {"available": False, "reason": registered}
         after_upsert = process_memory_mb(server.pid)
-        message = pool_match_request(requests_to_proto(requests))
-        stub = match_stub(channel)
-        first, first_ms = timed(lambda: stub.Match(message, timeout=RPC_TIMEOUT_S))
-        check_agreement(f"city {label} pool Match", expected, _objective(first))
-        times = []
-        for _ in range(calls):
-            reply, ms = timed(lambda: stub.Match(message, timeout=RPC_TIMEOUT_S))
-            check_agreement(f"city {label} pool Match (again)", expected, _objective(reply))
-            times.append(ms)
+        message = pool_match_message(requests)
+        figures, reply = time_pool_matches(channel, message, calls, expected, f"city {label} pool")
         return {
             "available": True,
-            "registry_version": version,
-            "upsert_ms": upsert_ms,
-            "upsert_per_s": len(pool) / (upsert_ms / 1e3),
-            "first_call_ms": first_ms,
-            "round_trip_ms": summarize(times),
-            "stats": _stats(reply),
+            "registry_version": registered.version,
+            "upsert_ms": registered.upsert_ms,
+            "upsert_per_s": len(pool) / (registered.upsert_ms / 1e3),
+            **figures,
+            "stats": reply_stats(reply),
             "server_memory_mb": process_memory_mb(server.pid),
             "server_memory_mb_at_start": before,
             "server_memory_mb_after_upsert": after_upsert,
-            "status": _status(channel),
+            "status": registry_status(channel),
         }
-
-
-def _objective(reply: match_pb2.MatchResponse) -> Objective:
-    return Objective("pool Match", reply.stats.value_served, reply.stats.total_cost)
-
-
-def _stats(reply: match_pb2.MatchResponse) -> Results:
-    s = reply.stats
-    fields = ("candidate_pairs", "rounds", "candidates_ms", "scoring_ms", "solve_ms", "total_ms")
-    return {name: getattr(s, name) for name in fields}
-
-
-def _status(channel: grpc.Channel) -> Results:
-    return registry_status(channel)

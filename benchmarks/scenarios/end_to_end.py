@@ -15,21 +15,24 @@ import gc
 import grpc
 
 from benchmarks.checks import Objective, check_agreement
+from benchmarks.match_calls import (
+    engine_objective,
+    pool_match_message,
+    reply_objective,
+    reply_stats,
+)
 from benchmarks.service import (
     RPC_TIMEOUT_S,
+    RegisteredPool,
     channel_to,
     in_process_server,
     match_stub,
-    pool_match_request,
-    registry_missing,
+    register_pool,
     registry_status,
-    upsert_pool,
 )
 from benchmarks.suite import Progress, Results, SuiteConfig
 from benchmarks.timing import repeat, summarize, timed
-from matcher.core.model import Policy, RequestBatch, VolunteerPool
-from matcher.core.pool_index import PoolIndex
-from matcher.core.solve import solve_match
+from matcher.core.model import RequestBatch
 from matcher.service.convert import pool_to_proto, requests_to_proto
 from matcher.tools.synthetic import gonghe_day
 from matcher.v1 import match_pb2, match_pb2_grpc
@@ -49,8 +52,7 @@ def run(config: SuiteConfig, progress: Progress) -> Results:
     label = f"{n_req:,}x{n_vol:,}"
     progress.step(f"generate {label} and solve it in process")
     requests, pool = gonghe_day(config.seed, n_req, n_vol)
-    reference = solve_match(requests, PoolIndex.build(pool), Policy())
-    expected = Objective("engine in process", reference.value_served, reference.total_cost)
+    expected = engine_objective(requests, pool)
     out: Results = {"requests": n_req, "volunteers": n_vol, "slots": int(requests.slots.sum())}
     with in_process_server() as port, channel_to(port) as channel:
         stub = match_stub(channel)
@@ -58,15 +60,15 @@ def run(config: SuiteConfig, progress: Progress) -> Results:
         calls = QUICK_INLINE_CALLS if config.quick else INLINE_CALLS
         out["inline"] = _inline(stub, requests, pool_to_proto(pool), calls, expected, label)
         progress.note(f"inline p50 {out['inline']['round_trip_ms']['p50']:.0f} ms")
-        progress.step("registry check")
-        missing = registry_missing(channel)
+        progress.step("registry check, register the pool")
+        registered = register_pool(channel, pool)
         progress.step(f"pool Match {label}")
-        if missing is not None:
-            out["pool"] = {"available": False, "reason": missing}
-            progress.note(f"pool Match {missing}")
+        if isinstance(registered, str):
+            out["pool"] = {"available": False, "reason": registered}
+            progress.note(f"pool Match {registered}")
         else:
             calls = QUICK_POOL_CALLS if config.quick else POOL_CALLS
-            out["pool"] = _pool(channel, requests, pool, calls, expected, label)
+            out["pool"] = _pool(channel, requests, registered, calls, expected, label)
             progress.note(f"pool p50 {out['pool']['round_trip_ms']['p50']:.0f} ms")
     return out
 
@@ -91,20 +93,19 @@ def _inline(
 def _pool(
     channel: grpc.Channel,
     requests: RequestBatch,
-    pool: VolunteerPool,
+    registered: RegisteredPool,
     calls: int,
     expected: Objective,
     label: str,
 ) -> Results:
-    version, upsert_ms = timed(lambda: upsert_pool(channel, pool))
-    message = pool_match_request(requests_to_proto(requests))
+    message = pool_match_message(requests)
     stub = match_stub(channel)
     first, first_ms = timed(lambda: stub.Match(message, timeout=RPC_TIMEOUT_S))
-    check_agreement(f"{label} pool (first call)", expected, _objective("pool Match", first))
+    check_agreement(f"{label} pool (first call)", expected, reply_objective("pool Match", first))
     return {
         "available": True,
-        "registry_version": version,
-        "upsert_ms": upsert_ms,
+        "registry_version": registered.version,
+        "upsert_ms": registered.upsert_ms,
         "first_call_ms": first_ms,
         "status": registry_status(channel),
         **_calls(stub, message, calls, expected, f"{label} pool"),
@@ -123,7 +124,7 @@ def _calls(
     match(message, timeout=RPC_TIMEOUT_S)  # warm-up: connection, caches, lazy imports
     gc.collect()
     reply, times = repeat(lambda: match(message, timeout=RPC_TIMEOUT_S), calls)
-    agreement = check_agreement(label, expected, _objective("gRPC Match", reply))
+    agreement = check_agreement(label, expected, reply_objective("gRPC Match", reply))
     payload, serialize_ms = timed(message.SerializeToString)
     answer = reply.SerializeToString()
     _, parse_ms = timed(lambda: match_pb2.MatchResponse.FromString(answer))
@@ -135,15 +136,6 @@ def _calls(
         "request_bytes": len(payload),
         "response_bytes": len(answer),
         "server_core_ms": reply.stats.total_ms,
-        "stats": _stats(reply.stats),
+        "stats": reply_stats(reply),
         "agreement": agreement,
     }
-
-
-def _objective(method: str, reply: match_pb2.MatchResponse) -> Objective:
-    return Objective(method, reply.stats.value_served, reply.stats.total_cost)
-
-
-def _stats(stats: match_pb2.MatchStats) -> Results:
-    fields = ("candidate_pairs", "rounds", "candidates_ms", "scoring_ms", "solve_ms", "total_ms")
-    return {name: getattr(stats, name) for name in fields}

@@ -16,25 +16,17 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from benchmarks.checks import Objective, check_agreement
-from benchmarks.service import (
-    RPC_TIMEOUT_S,
-    channel_to,
-    child_server,
-    match_stub,
-    pool_match_request,
-    registry_missing,
-    registry_status,
-    upsert_pool,
-)
+import grpc
+
+from benchmarks.checks import Objective
+from benchmarks.match_calls import engine_objective, pool_match_message, time_pool_matches
+from benchmarks.redis_scratch import delete_prefix, ping_error
+from benchmarks.service import channel_to, child_server, register_pool, registry_status
 from benchmarks.suite import Progress, Results, SuiteConfig
-from benchmarks.timing import summarize, timed
-from matcher.core.model import Policy
+from benchmarks.timing import timed
 from matcher.core.pool_index import PoolIndex
-from matcher.core.solve import solve_match
-from matcher.service.convert import requests_to_proto
 from matcher.tools.synthetic import gonghe_day
-from matcher.v1 import match_pb2, match_pb2_grpc
+from matcher.v1 import match_pb2
 
 SIZE, QUICK_SIZE = (1_000, 20_000), (100, 2_000)
 CALLS, QUICK_CALLS = 5, 3
@@ -47,33 +39,35 @@ def steps(config: SuiteConfig) -> int:
 def run(config: SuiteConfig, progress: Progress) -> Results:
     n_req, n_vol = QUICK_SIZE if config.quick else SIZE
     progress.step(f"Redis at {config.redis_url}")
-    unreachable = _redis_unreachable(config.redis_url)
-    if unreachable is not None:
+    error = ping_error(config.redis_url)
+    if error is not None:
+        unreachable = (
+            f"not available: Redis not reachable at {config.redis_url} ({type(error).__name__})"
+        )
         progress.note(unreachable)
         return {"available": False, "reason": unreachable, "store": config.redis_url}
     prefix = f"matcher-bench-{os.getpid()}-{int(time.time())}"
     requests, pool = gonghe_day(config.seed, n_req, n_vol)
-    reference = solve_match(requests, PoolIndex.build(pool), Policy())
-    expected = Objective("engine in process", reference.value_served, reference.total_cost)
-    message = pool_match_request(requests_to_proto(requests))
+    expected = engine_objective(requests, pool)
+    message = pool_match_message(requests)
     out: Results = {"store": config.redis_url, "requests": n_req, "volunteers": n_vol}
     calls = QUICK_CALLS if config.quick else CALLS
     try:
         progress.step(f"upsert {n_vol:,} volunteers into Redis")
         with child_server(config.redis_url, prefix) as server, channel_to(server.port) as ch:
-            missing = registry_missing(ch)
-            if missing is not None:
-                progress.note(missing)
-                return {**out, "available": False, "reason": missing}
-            _, upsert_ms = timed(lambda: upsert_pool(ch, pool))
+            registered = register_pool(ch, pool)
+            if isinstance(registered, str):
+                progress.note(registered)
+                return {**out, "available": False, "reason": registered}
+            upsert_ms = registered.upsert_ms
             out.update(available=True, upsert_ms=upsert_ms, upsert_per_s=n_vol / upsert_ms * 1e3)
-            out["writer"] = _matches(match_stub(ch), message, calls, expected, "writer")
+            out["writer"] = _matches(ch, message, calls, expected, "writer")
         progress.step("a fresh server loads the pool from Redis")
         out["fresh_server"] = _fresh(config.redis_url, prefix, message, calls, expected)
         progress.step("snapshot and columns in process")
         out["in_process"] = _load_steps(config.redis_url, prefix)
     finally:
-        out["keys_deleted"] = _delete_prefix(config.redis_url, prefix)
+        out["keys_deleted"] = delete_prefix(config.redis_url, prefix)
     progress.note(
         f"upsert {out['upsert_per_s']:,.0f} volunteers/s; fresh server's first Match "
         f"{out['fresh_server']['first_call_ms']:.0f} ms "
@@ -88,7 +82,7 @@ def _fresh(
     launched = time.perf_counter()
     with child_server(url, prefix) as server, channel_to(server.port) as channel:
         ready_ms = (time.perf_counter() - launched) * 1e3
-        figures = _matches(match_stub(channel), message, calls, expected, "fresh server")
+        figures = _matches(channel, message, calls, expected, "fresh server")
         return {
             "launch_to_ready_ms": ready_ms,
             "launch_to_first_reply_ms": ready_ms + figures["first_call_ms"],
@@ -98,23 +92,15 @@ def _fresh(
 
 
 def _matches(
-    stub: match_pb2_grpc.MatchServiceStub,
+    channel: grpc.Channel,
     message: match_pb2.MatchRequest,
     calls: int,
     expected: Objective,
     who: str,
 ) -> Results:
     """The first pool Match (it may load the pool view), then ``calls`` more."""
-    first_ms = 0.0
-    times = []
-    for k in range(calls + 1):
-        reply, ms = timed(lambda: stub.Match(message, timeout=RPC_TIMEOUT_S))
-        check_agreement(f"Redis pool, {who}", expected, _objective(reply))
-        if k == 0:
-            first_ms = ms
-        else:
-            times.append(ms)
-    return {"first_call_ms": first_ms, "round_trip_ms": summarize(times)}
+    figures, _ = time_pool_matches(channel, message, calls, expected, f"Redis pool, {who}")
+    return figures
 
 
 def _load_steps(url: str, prefix: str) -> Results:
@@ -149,39 +135,3 @@ def _find(name: str, modules: tuple[str, ...]) -> Callable[..., Any] | None:
         if callable(found):
             return cast(Callable[..., Any], found)
     return None
-
-
-def _objective(reply: match_pb2.MatchResponse) -> Objective:
-    return Objective("pool Match (Redis)", reply.stats.value_served, reply.stats.total_cost)
-
-
-def _redis_unreachable(url: str) -> str | None:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        client.ping()
-        client.close()
-    except (redis.RedisError, OSError, ValueError) as err:
-        return f"not available: Redis not reachable at {url} ({type(err).__name__})"
-    return None
-
-
-def _delete_prefix(url: str, prefix: str) -> int:
-    """Delete every key under ``prefix`` (this run's registry); how many were deleted."""
-    import redis
-
-    client = redis.Redis.from_url(url, socket_timeout=10)
-    try:
-        deleted = 0
-        batch: list[bytes] = []
-        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                deleted += int(client.unlink(*batch))
-                batch = []
-        if batch:
-            deleted += int(client.unlink(*batch))
-        return deleted
-    finally:
-        client.close()

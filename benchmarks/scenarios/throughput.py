@@ -23,8 +23,7 @@ from benchmarks.service import (
     in_process_server,
     pool_match_request,
     raw_match,
-    registry_missing,
-    upsert_pool,
+    register_pool,
 )
 from benchmarks.suite import Progress, Results, SuiteConfig
 from benchmarks.timing import summarize
@@ -52,9 +51,8 @@ def run(config: SuiteConfig, progress: Progress) -> Results:
     duration = QUICK_DURATION_S if config.quick else DURATION_S
     with in_process_server(settings) as port, channel_to(port) as channel:
         progress.step("registry check, warm-up")
-        missing = registry_missing(channel)
-        if missing is None:
-            upsert_pool(channel, pool)
+        registered = register_pool(channel, pool)
+        if not isinstance(registered, str):
             payloads = [pool_match_request(b).SerializeToString() for b in batches]
             mode = "pool"
         else:
@@ -63,7 +61,7 @@ def run(config: SuiteConfig, progress: Progress) -> Results:
                 match_pb2.MatchRequest(requests=b, volunteers=volunteers).SerializeToString()
                 for b in batches
             ]
-            mode = f"inline volunteers (registered pool {missing})"
+            mode = f"inline volunteers (registered pool {registered})"
         call = raw_match(channel)
         for payload in payloads:
             call(payload, timeout=RPC_TIMEOUT_S)

@@ -9,6 +9,7 @@ Times are integer seconds since the Unix epoch; windows are half-open ``[start, 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,6 +99,21 @@ class RequestBatch:
         return len(self.ids)
 
 
+#: The per-volunteer and per-window array columns of ``VolunteerPool`` (besides ``ids`` and
+#: ``window_owner``): what ``take`` and ``concat`` carry over column by column.
+_VOLUNTEER_COLUMNS = (
+    "skill_mask",
+    "levels",
+    "lat",
+    "lon",
+    "max_travel_km",
+    "rating",
+    "rating_count",
+    "recent_hours",
+)
+_WINDOW_COLUMNS = ("window_start", "window_end")
+
+
 @dataclass(frozen=True)
 class VolunteerPool:
     """Volunteers (one row each) and their availability windows (one row each).
@@ -130,6 +146,42 @@ class VolunteerPool:
     def __post_init__(self) -> None:
         if self.levels.shape != (len(self.ids), N_SKILLS):
             raise ValueError(f"levels must have shape ({len(self.ids)}, {N_SKILLS})")
+
+    def take(self, rows: I64) -> VolunteerPool:
+        """The volunteers at ``rows`` (indices, each at most once), in that order, with their
+        windows grouped by new row (each volunteer's windows kept in their order).
+
+        ``take(np.flatnonzero(keep))`` is the subset where ``keep`` holds; a permutation of
+        every row reorders the pool.
+        """
+        new_row = np.full(len(self), -1, dtype=np.int64)
+        new_row[rows] = np.arange(len(rows), dtype=np.int64)
+        owner = new_row[self.window_owner]
+        windows = np.flatnonzero(owner >= 0)
+        if np.any(owner[windows][1:] < owner[windows][:-1]):
+            windows = windows[np.argsort(owner[windows], kind="stable")]
+        ids = self.ids
+        return VolunteerPool(
+            ids=tuple(ids[i] for i in rows.tolist()),
+            **{name: getattr(self, name)[rows] for name in _VOLUNTEER_COLUMNS},
+            window_owner=owner[windows].astype(np.int32),
+            **{name: getattr(self, name)[windows] for name in _WINDOW_COLUMNS},
+        )
+
+    @classmethod
+    def concat(cls, pools: Sequence[VolunteerPool]) -> VolunteerPool:
+        """The volunteers of every pool in ``pools``, one pool after the other (at least one)."""
+        offsets = np.cumsum([0, *(len(p) for p in pools[:-1])])
+        return cls(
+            ids=tuple(i for p in pools for i in p.ids),
+            **{
+                name: np.concatenate([getattr(p, name) for p in pools])
+                for name in _VOLUNTEER_COLUMNS + _WINDOW_COLUMNS
+            },
+            window_owner=np.concatenate(
+                [p.window_owner.astype(np.int64) + at for p, at in zip(pools, offsets, strict=True)]
+            ).astype(np.int32),
+        )
 
 
 @dataclass(frozen=True)
@@ -172,23 +224,3 @@ class MatchResult:
     @property
     def total_cost(self) -> float:
         return float(self.cost_terms.sum())
-
-
-def subset_pool(pool: VolunteerPool, keep: Bool) -> VolunteerPool:
-    """The volunteers where ``keep`` is true (with their windows), in the same order."""
-    index_map = np.cumsum(keep) - 1
-    window_keep = keep[pool.window_owner]
-    return VolunteerPool(
-        ids=tuple(i for i, k in zip(pool.ids, keep.tolist(), strict=True) if k),
-        skill_mask=pool.skill_mask[keep],
-        levels=pool.levels[keep],
-        lat=pool.lat[keep],
-        lon=pool.lon[keep],
-        max_travel_km=pool.max_travel_km[keep],
-        rating=pool.rating[keep],
-        rating_count=pool.rating_count[keep],
-        recent_hours=pool.recent_hours[keep],
-        window_owner=index_map[pool.window_owner[window_keep]].astype(np.int32),
-        window_start=pool.window_start[window_keep],
-        window_end=pool.window_end[window_keep],
-    )

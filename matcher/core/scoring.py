@@ -19,14 +19,12 @@ import numpy as np
 
 from matcher.core.arrays import F64, I64, U8, U64
 from matcher.core.model import Policy
-from matcher.core.skills import N_SKILLS
+from matcher.core.skills import SKILL_BITS
 
 EARTH_RADIUS_KM = 6371.0088
 RATING_PRIOR = 4.0
 RATING_PSEUDO_COUNT = 5.0
 FAIRNESS_HALF_HOURS = 20.0
-
-_BITS = np.uint64(1) << np.arange(N_SKILLS, dtype=np.uint64)
 
 
 def unit_xyz(lat: F64, lon: F64) -> F64:
@@ -64,7 +62,7 @@ def haversine_km(lat1: F64, lon1: F64, lat2: F64, lon2: F64) -> F64:
 
 def mask_bits(mask: U64) -> U8:
     """Unpack skill masks to a (n, N_SKILLS) 0/1 matrix."""
-    out: U8 = ((mask[:, None] & _BITS[None, :]) != 0).astype(np.uint8)
+    out: U8 = ((mask[:, None] & SKILL_BITS[None, :]) != 0).astype(np.uint8)
     return out
 
 

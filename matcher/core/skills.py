@@ -12,6 +12,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from matcher.core.arrays import U8, U64
+
 #: code -> (English name, Chinese name). Order fixes the bit positions: append only.
 SKILLS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
     {
@@ -44,6 +46,8 @@ SKILL_BIT: MappingProxyType[str, int] = MappingProxyType(
 )
 N_SKILLS = len(SKILL_CODES)
 assert N_SKILLS <= 64, "skill masks are uint64"
+#: ``SKILL_BITS[i]`` is the mask of skill ``i`` alone.
+SKILL_BITS: U64 = np.left_shift(np.uint64(1), np.arange(N_SKILLS, dtype=np.uint64))
 
 
 def skill_mask(codes: Iterable[str]) -> np.uint64:
@@ -52,6 +56,12 @@ def skill_mask(codes: Iterable[str]) -> np.uint64:
     for code in codes:
         mask |= 1 << SKILL_BIT[code]
     return np.uint64(mask)
+
+
+def held_masks(levels: U8) -> U64:
+    """The mask of each row of a (rows, N_SKILLS) level matrix: the skills above level 0."""
+    out: U64 = ((levels > 0) * SKILL_BITS).sum(axis=1, dtype=np.uint64)
+    return out
 
 
 def mask_codes(mask: int) -> list[str]:

@@ -2,7 +2,7 @@
 process can run several servers and tests can read their own.
 
 Every metric the engine exports is declared here (the gateway's are in ``gateway.metrics``);
-the README's metric table is written from ``Metrics.describe()``, and
+the metric table in docs/operations.md is written from ``Metrics.describe()``, and
 ``tests/observability/test_metrics_docs.py`` fails when the two differ.
 """
 
@@ -37,151 +37,144 @@ URGENCY_LABEL = {
 }
 
 
+@dataclass(frozen=True)
+class _Declare:
+    """Declares one metric per call in ``registry``: name, help text, label names."""
+
+    registry: CollectorRegistry
+
+    def counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def gauge(self, name: str, documentation: str, *labels: str) -> Gauge:
+        return Gauge(name, documentation, labels, registry=self.registry)
+
+    def histogram(
+        self, name: str, documentation: str, buckets: tuple[float, ...], *labels: str
+    ) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
+
+
 class Metrics:
-    """The engine's metrics, registered in ``self.registry``."""
+    """The engine's metrics, registered in ``self.registry`` (in this order on /metrics)."""
 
     def __init__(self) -> None:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created samples clutter
-        r = self.registry = CollectorRegistry(auto_describe=True)
-        self.rpc_requests = Counter(
-            "matcher_rpc_requests",
-            "RPCs handled, by method and status code.",
-            ("method", "code"),
-            registry=r,
+        self.registry = CollectorRegistry(auto_describe=True)
+        declare = _Declare(self.registry)
+        self._declare_rpc_and_match(declare)
+        self._declare_registry_and_store(declare)
+        self._declare_lifecycle(declare)
+
+    def _declare_rpc_and_match(self, d: _Declare) -> None:
+        """Every RPC's count and latency; the sizes, phases and slots of Match batches."""
+        self.rpc_requests = d.counter(
+            "matcher_rpc_requests", "RPCs handled, by method and status code.", "method", "code"
         )
-        self.rpc_duration = Histogram(
-            "matcher_rpc_duration_seconds",
-            "RPC latency, by method.",
-            ("method",),
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+        self.rpc_duration = d.histogram(
+            "matcher_rpc_duration_seconds", "RPC latency, by method.", _LATENCY_BUCKETS, "method"
         )
-        self.match_requests = Histogram(
-            "matcher_match_batch_requests",
-            "Requests per Match batch.",
-            buckets=_SIZE_BUCKETS,
-            registry=r,
+        self.match_requests = d.histogram(
+            "matcher_match_batch_requests", "Requests per Match batch.", _SIZE_BUCKETS
         )
-        self.match_volunteers = Histogram(
+        self.match_volunteers = d.histogram(
             "matcher_match_batch_volunteers",
             "Volunteers considered per Match batch.",
-            buckets=_SIZE_BUCKETS,
-            registry=r,
+            _SIZE_BUCKETS,
         )
-        self.match_candidate_pairs = Histogram(
+        self.match_candidate_pairs = d.histogram(
             "matcher_match_candidate_pairs",
             "Candidate pairs in the final sparse graph.",
-            buckets=_SIZE_BUCKETS,
-            registry=r,
+            _SIZE_BUCKETS,
         )
-        self.match_rounds = Histogram(
+        self.match_rounds = d.histogram(
             "matcher_match_rounds",
             "Candidate-widening rounds needed to prove optimality.",
-            buckets=(1, 2, 3, 4, 5, 6, 8),
-            registry=r,
+            (1, 2, 3, 4, 5, 6, 8),
         )
-        self.match_phase = Histogram(
+        self.match_phase = d.histogram(
             "matcher_match_phase_seconds",
             "Time in each phase of the matcher core (candidates, scoring, solve, total).",
-            ("phase",),
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+            _LATENCY_BUCKETS,
+            "phase",
         )
-        self.slots_asked = Counter(
+        self.slots_asked = d.counter(
             "matcher_match_slots_asked",
             "Request slots asked for in Match batches, by urgency.",
-            ("urgency",),
-            registry=r,
+            "urgency",
         )
-        self.slots_served = Counter(
-            "matcher_match_slots_served",
-            "Request slots filled by Match, by urgency.",
-            ("urgency",),
-            registry=r,
+        self.slots_served = d.counter(
+            "matcher_match_slots_served", "Request slots filled by Match, by urgency.", "urgency"
         )
-        self.registry_volunteers = Gauge(
+
+    def _declare_registry_and_store(self, d: _Declare) -> None:
+        """The volunteer registry as this server sees it, and the store's health and latency."""
+        self.registry_volunteers = d.gauge(
             "matcher_registry_volunteers",
             "Registered volunteers, by state (active, inactive).",
-            ("state",),
-            registry=r,
+            "state",
         )
-        self.registry_version = Gauge(
-            "matcher_registry_version",
-            "Registry version of this server's pool view.",
-            registry=r,
+        self.registry_version = d.gauge(
+            "matcher_registry_version", "Registry version of this server's pool view."
         )
-        self.registry_refresh_age = Gauge(
+        self.registry_refresh_age = d.gauge(
             "matcher_registry_view_age_seconds",
             "Seconds since this server last refreshed its pool view from the store.",
-            registry=r,
         )
-        self.store_up = Gauge(
-            "matcher_store_up",
-            "1 when the volunteer store answered the last probe, else 0.",
-            registry=r,
+        self.store_up = d.gauge(
+            "matcher_store_up", "1 when the volunteer store answered the last probe, else 0."
         )
-        self.store_errors = Counter(
+        self.store_errors = d.counter(
             "matcher_store_errors",
             "Store calls that failed because the store was unreachable.",
-            ("operation",),
-            registry=r,
+            "operation",
         )
-        self.store_duration = Histogram(
+        self.store_duration = d.histogram(
             "matcher_store_operation_seconds",
             "Latency of volunteer-store calls, by operation.",
-            ("operation",),
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+            _LATENCY_BUCKETS,
+            "operation",
         )
 
-        self._declare_lifecycle(r)
-
-    def _declare_lifecycle(self, r: CollectorRegistry) -> None:
+    def _declare_lifecycle(self, d: _Declare) -> None:
         """The order lifecycle's metrics (fed by ``matcher.observability.order_metrics``)."""
         self.order_gauges = OrderGauges()
-        r.register(self.order_gauges)
-        self.orders_submitted = Counter(
+        d.registry.register(self.order_gauges)
+        self.orders_submitted = d.counter(
             "matcher_orders_submitted",
             "Orders created by this server, by urgency (idempotent retries not counted).",
-            ("urgency",),
-            registry=r,
+            "urgency",
         )
-        self.order_transitions = Counter(
+        self.order_transitions = d.counter(
             "matcher_order_transitions",
             "Orders this server moved into a state, by that state.",
-            ("state",),
-            registry=r,
+            "state",
         )
-        self.offers = Counter(
+        self.offers = d.counter(
             "matcher_offers",
             "Offers this server made, and what became of them "
             "(made, accepted, declined, expired, withdrawn).",
-            ("outcome",),
-            registry=r,
+            "outcome",
         )
-        self.order_acceptance = Histogram(
+        self.order_acceptance = d.histogram(
             "matcher_order_acceptance_seconds",
             "Time from an order's submission until every slot was accepted, by urgency.",
-            ("urgency",),
-            buckets=_WAIT_BUCKETS,
-            registry=r,
+            _WAIT_BUCKETS,
+            "urgency",
         )
-        self.hours_credited = Counter(
+        self.hours_credited = d.counter(
             "matcher_timebank_hours_credited",
             "Volunteer hours credited in the time bank for completed orders.",
-            registry=r,
         )
-        self.dispatch_rounds = Counter(
+        self.dispatch_rounds = d.counter(
             "matcher_dispatch_rounds",
             "Dispatch rounds run by this server, by result (ok, failed).",
-            ("result",),
-            registry=r,
+            "result",
         )
-        self.dispatch_round_duration = Histogram(
+        self.dispatch_round_duration = d.histogram(
             "matcher_dispatch_round_seconds",
             "Duration of a dispatch round (sweep, match, offers).",
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+            _LATENCY_BUCKETS,
         )
 
     def observe_rpc(self, method: str, code: str, seconds: float) -> None:
@@ -210,7 +203,7 @@ class Metrics:
             self.slots_served.labels(label).inc(served)
 
     def describe(self) -> list[tuple[str, str, str]]:
-        """(name, type, help) of every metric, for the README."""
+        """(name, type, help) of every metric, for the metric table in docs/operations.md."""
         out = []
         for family in self.registry.collect():
             name = family.name + ("_total" if family.type == "counter" else "")
@@ -240,23 +233,25 @@ class OrderGauges(Collector):
     @staticmethod
     def _families(figures: OrderFigures) -> Iterator[GaugeMetricFamily]:
         counts, ages = figures
-        orders = GaugeMetricFamily(
+        yield _by_state(
             "matcher_orders",
             "Orders in the store, by state (read from the store at scrape time).",
-            labels=("state",),
+            counts,
         )
-        for state, count in counts.items():
-            orders.add_metric((state,), count)
-        yield orders
-        oldest = GaugeMetricFamily(
+        yield _by_state(
             "matcher_orders_oldest_age_seconds",
             "Seconds since the oldest order still pending or offered was submitted, by state; "
             "0 when there is none.",
-            labels=("state",),
+            ages,
         )
-        for state, age in ages.items():
-            oldest.add_metric((state,), age)
-        yield oldest
+
+
+def _by_state(name: str, documentation: str, values: Mapping[str, float]) -> GaugeMetricFamily:
+    """A gauge family with one sample per state label."""
+    family = GaugeMetricFamily(name, documentation, labels=("state",))
+    for state, value in values.items():
+        family.add_metric((state,), value)
+    return family
 
 
 @dataclass

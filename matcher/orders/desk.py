@@ -1,16 +1,13 @@
 """``OrderDesk``: every operation on an order, as read -> transition -> atomic commit.
 
-Each operation reads the order, computes the next order with the pure ``lifecycle``
-function, and commits it with the holds and the ledger transaction the change implies, at
-the version it read. If another process wrote the order in between (``StaleOrderError``) it
-reads again and re-decides, so concurrent callers never lose an update and every decision
-is made on the current state. An unchanged result (an idempotent retry) writes nothing.
-A dispatch round's expiries and offers go through ``transition_many``: the same for many
-orders at once, their writes sent together (``OrderStore.commit_many``), each still atomic
-and checked on its own, and a stale one re-read and retried alone.
+Each operation names the pure ``lifecycle`` function of its event; ``commits.Committer``
+reads the order, applies it and commits the result with the holds and the ledger transaction
+it implies, re-reading when another process wrote first (see ``commits``). A dispatch round's
+expiries and offers go through ``offer_many`` / ``sweep_many``: many orders at once, their
+writes sent together.
 
-After a successful write the desk applies the registry side effects (``registry_sync``) and
-wakes the offer streams of the volunteers involved (``OfferFeed``).
+After a successful write the desk applies the registry side effects (``registry_sync``),
+wakes the offer streams of the volunteers involved (``OfferFeed``) and tells the observer.
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from typing import Any
 from matcher.core.model import Urgency
 from matcher.errors import ConflictError, NotFoundError
 from matcher.orders import lifecycle, registry_sync
+from matcher.orders.commits import Committer, Step, TxnFor
 from matcher.orders.model import (
     Actor,
     Event,
@@ -36,16 +34,12 @@ from matcher.orders.model import (
 )
 from matcher.orders.observer import LifecycleObserver, NoObserver
 from matcher.orders.offer_feed import OfferFeed
-from matcher.orders.store.base import OrderStore, OrderWrite, StaleOrderError, WriteOutcome
+from matcher.orders.states import ALLOWED_FROM
+from matcher.orders.store.base import OrderStore, WriteOutcome
 from matcher.orders.timebank import earn_transaction
 from matcher.registry.store.base import VolunteerStore
 
 logger = logging.getLogger(__name__)
-
-#: Re-reads of one order when other writers keep changing it.
-COMMIT_ATTEMPTS = 16
-
-Step = Callable[[Order, int], Order]
 
 
 def _sweep_due(order: Order, now_ms: int) -> bool:
@@ -53,14 +47,14 @@ def _sweep_due(order: Order, now_ms: int) -> bool:
     service time came while the order can still lapse."""
     if any(o.deadline_ms <= now_ms for o in order.open_offers):
         return True
-    lapsing = order.state in lifecycle.ALLOWED_FROM[Event.LAPSE]
+    lapsing = order.state in ALLOWED_FROM[Event.LAPSE]
     return lapsing and order.spec.start * 1000 <= now_ms
 
 
 def _sweep_step(o: Order, at: int) -> Order:
     """Expire the overdue offers, then lapse the order if its service time came."""
     o = lifecycle.expire_offers(o, at)
-    if o.state in lifecycle.ALLOWED_FROM[Event.LAPSE] and o.spec.start * 1000 <= at:
+    if o.state in ALLOWED_FROM[Event.LAPSE] and o.spec.start * 1000 <= at:
         o = lifecycle.lapse(o, at)
     return o
 
@@ -109,6 +103,7 @@ class OrderDesk:
         self.feed = feed if feed is not None else OfferFeed()
         self.on_urgent: Callable[[], None] | None = None  # set by the dispatcher
         self.observer: LifecycleObserver = observer or NoObserver()
+        self._commits = Committer(orders, self.now_ms, self._written)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -148,18 +143,18 @@ class OrderDesk:
 
     def accept(self, offer_id: str) -> Order:
         """The volunteer accepts; past the deadline the offer is expired (and that written)."""
-        order_id = offer_order_id(offer_id)
-        try:
-            return self.transition(order_id, lambda o, now: lifecycle.accept(o, offer_id, now))
-        except lifecycle.OfferExpiredError:
-            self.transition(order_id, lifecycle.expire_offers)
-            raise
+        return self._answer(offer_id, lifecycle.accept)
 
     def decline(self, offer_id: str) -> Order:
         """The volunteer declines: the order goes back to the pending set."""
+        return self._answer(offer_id, lifecycle.decline)
+
+    def _answer(self, offer_id: str, answer: Callable[[Order, str, int], Order]) -> Order:
+        """Apply the volunteer's ``answer`` to the offer; an answer past the deadline writes
+        the offer's expiry and raises ``OfferExpiredError``."""
         order_id = offer_order_id(offer_id)
         try:
-            return self.transition(order_id, lambda o, now: lifecycle.decline(o, offer_id, now))
+            return self.transition(order_id, lambda o, now: answer(o, offer_id, now))
         except lifecycle.OfferExpiredError:
             self.transition(order_id, lifecycle.expire_offers)
             raise
@@ -174,7 +169,7 @@ class OrderDesk:
     ) -> tuple[Order, bool]:
         """Mark the service done and credit the hours; returns the order and whether this
         call credited them (False for a retry of a completion)."""
-        return self._transition(
+        return self._commits.one(
             order_id,
             lambda o, now: lifecycle.complete(o, minutes, actor, volunteer_id, now),
             earn_transaction,
@@ -243,82 +238,25 @@ class OrderDesk:
         self,
         order_id: str,
         step: Step,
-        txn_for: Callable[[Order, int], Transaction] | None = None,
+        txn_for: TxnFor | None = None,
         *,
         first: Order | None = None,
     ) -> Order:
-        """Apply ``step`` to the current order and commit it (see the module docstring)."""
-        return self._transition(order_id, step, txn_for, first=first)[0]
-
-    def _transition(
-        self,
-        order_id: str,
-        step: Step,
-        txn_for: Callable[[Order, int], Transaction] | None = None,
-        *,
-        first: Order | None = None,
-    ) -> tuple[Order, bool]:
-        """``transition``, also saying whether anything was written."""
-        before = first
-        for _ in range(COMMIT_ATTEMPTS):
-            if before is None:
-                before = self.get(order_id)
-            now = self.now_ms()
-            after = step(before, now)
-            if after == before:
-                return before, False
-            holds = lifecycle.hold_changes(before, after)
-            txn = txn_for(after, now) if txn_for is not None else None
-            try:
-                written = self.orders.commit(after, holds, txn, now_ms=now)
-            except StaleOrderError:
-                before = None
-                continue
-            self._after_write(before, written)
-            self.observer.order_written(before, written, txn)
-            return written, True
-        raise ConflictError(f"order {order_id} kept changing; try again")
+        """Apply ``step`` to the current order and commit it (see ``commits``)."""
+        return self._commits.one(order_id, step, txn_for, first=first)[0]
 
     def transition_many(self, items: Sequence[tuple[Order, Step]]) -> list[WriteOutcome]:
         """``transition`` of several orders (each at most once), committed together with
-        ``OrderStore.commit_many`` (one round trip on Redis). Each item is (a recent read of
-        the order, its step); per item the order after it, or the ``ConflictError`` /
-        ``NotFoundError`` ``transition`` would raise. An order someone else wrote since the
-        read is re-read and retried on its own, exactly as ``transition`` does."""
-        now = self.now_ms()
-        out: list[WriteOutcome] = []
-        writes: list[OrderWrite] = []
-        written_at: list[int] = []
-        for order, step in items:
-            try:
-                after = step(order, now)
-            except (ConflictError, NotFoundError) as error:
-                out.append(error)
-                continue
-            out.append(order)
-            if after != order:
-                writes.append(OrderWrite(after, lifecycle.hold_changes(order, after)))
-                written_at.append(len(out) - 1)
-        outcomes = self.orders.commit_many(writes, now_ms=now) if writes else []
-        for k, outcome in zip(written_at, outcomes, strict=True):
-            before, step = items[k]
-            if isinstance(outcome, StaleOrderError):
-                try:
-                    out[k] = self.transition(before.order_id, step)
-                except (ConflictError, NotFoundError) as error:
-                    out[k] = error
-            elif isinstance(outcome, Order):
-                self._after_write(before, outcome)
-                self.observer.order_written(before, outcome, None)
-                out[k] = outcome
-            else:
-                out[k] = outcome
-        return out
+        ``OrderStore.commit_many`` (one round trip on Redis); per item the order after it, or
+        the ``ConflictError`` / ``NotFoundError`` ``transition`` would raise."""
+        return self._commits.many(items)
 
-    def _after_write(self, before: Order, after: Order) -> None:
+    def _written(self, before: Order, after: Order, txn: Transaction | None) -> None:
+        """After a write: the registry side effects, the offer streams, the observer."""
         registry_sync.apply_changes(self.registry, before, after)
         touched = {o.volunteer_id for o in after.offers if before.offer(o.offer_id) != o}
         if after.state is not before.state:
             touched |= set(after.accepted_volunteers)
         if touched:
             self.feed.touch(touched)
+        self.observer.order_written(before, after, txn)

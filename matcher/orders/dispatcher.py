@@ -27,7 +27,8 @@ from matcher.orders import registry_sync
 from matcher.orders.desk import OrderDesk
 from matcher.orders.model import OrderState
 from matcher.orders.rounds import RoundReport, Scope, run_round, sweep
-from matcher.registry.view import PoolView, Selector
+from matcher.registry.model import Selector
+from matcher.registry.view import PoolView
 
 logger = logging.getLogger(__name__)
 

@@ -2,30 +2,20 @@
 
 No I/O and no clock: every function takes ``now_ms``. A function either returns the new
 order (with the event appended to its history) or raises ``ConflictError`` naming the
-order's current state (FAILED_PRECONDITION over gRPC). The order-level rules are one table,
-``ALLOWED_FROM``; offer-level rules (the offer must be OPEN and within its deadline) are
-checked on top.
-
-::
-
-    submit ─▶ PENDING ─offer─▶ OFFERED ─accept─▶ ACCEPTED ─complete─▶ COMPLETED ─rate─▶ RATED
-                 ▲                  │
-                 └─decline/expire───┘
-    PENDING, OFFERED ─lapse (service time came)─▶ EXPIRED  (ACCEPTED if some slot accepted)
-    PENDING, OFFERED, ACCEPTED ─cancel─▶ CANCELLED
+order's current state (FAILED_PRECONDITION over gRPC). The order-level rules are the tables
+of ``states`` (``ALLOWED_FROM``, checked by ``states.check``); offer-level rules (the offer
+must be OPEN and within its deadline) are checked on top.
 
 An order needing several volunteers has one offer per slot: it is PENDING while some slot has
 neither an open nor an accepted offer, OFFERED while every unfilled slot is offered, and
 ACCEPTED once every slot is accepted. Retries are harmless: cancelling a cancelled order,
 completing a completed one with the same hours and rating a rated one with the same rating
-return the order unchanged (``IDEMPOTENT``), so the caller writes and credits nothing.
+return the order unchanged (``states.IDEMPOTENT``), so the caller writes and credits nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from types import MappingProxyType
 
 from matcher.errors import ConflictError, NotFoundError
 from matcher.orders.model import (
@@ -41,64 +31,13 @@ from matcher.orders.model import (
     Resident,
     ServiceSpec,
 )
+from matcher.orders.states import check
 
 S = OrderState
-
-#: The states each event may happen in (submission creates the order: no "from" state).
-ALLOWED_FROM: Mapping[Event, frozenset[OrderState]] = MappingProxyType(
-    {
-        Event.SUBMIT: frozenset(),
-        Event.OFFER: frozenset({S.PENDING}),
-        Event.ACCEPT: frozenset({S.PENDING, S.OFFERED}),
-        Event.DECLINE: frozenset({S.PENDING, S.OFFERED}),
-        Event.OFFER_EXPIRE: frozenset({S.PENDING, S.OFFERED}),
-        Event.CANCEL: frozenset({S.PENDING, S.OFFERED, S.ACCEPTED}),
-        Event.COMPLETE: frozenset({S.ACCEPTED}),
-        Event.RATE: frozenset({S.COMPLETED}),
-        Event.LAPSE: frozenset({S.PENDING, S.OFFERED}),
-    }
-)
-#: The states each event may lead to.
-LEADS_TO: Mapping[Event, frozenset[OrderState]] = MappingProxyType(
-    {
-        Event.SUBMIT: frozenset({S.PENDING}),
-        Event.OFFER: frozenset({S.PENDING, S.OFFERED}),
-        Event.ACCEPT: frozenset({S.PENDING, S.OFFERED, S.ACCEPTED}),
-        Event.DECLINE: frozenset({S.PENDING}),
-        Event.OFFER_EXPIRE: frozenset({S.PENDING}),
-        Event.CANCEL: frozenset({S.CANCELLED}),
-        Event.COMPLETE: frozenset({S.COMPLETED}),
-        Event.RATE: frozenset({S.RATED}),
-        Event.LAPSE: frozenset({S.EXPIRED, S.ACCEPTED}),
-    }
-)
-#: Every (from, to) pair some event allows.
-TRANSITIONS: frozenset[tuple[OrderState, OrderState]] = frozenset(
-    (a, b) for e, froms in ALLOWED_FROM.items() for a in froms for b in LEADS_TO[e]
-)
-#: (state, event) pairs answered with the unchanged order when the retry is the same request.
-IDEMPOTENT: frozenset[tuple[OrderState, Event]] = frozenset(
-    {
-        (S.CANCELLED, Event.CANCEL),
-        (S.COMPLETED, Event.COMPLETE),
-        (S.RATED, Event.COMPLETE),
-        (S.RATED, Event.RATE),
-    }
-)
 
 
 class OfferExpiredError(ConflictError):
     """An answer came after the offer's deadline (the caller records the expiry first)."""
-
-
-def check(order: Order, event: Event) -> None:
-    """Raise ``ConflictError`` unless ``event`` may happen in the order's current state."""
-    if order.state not in ALLOWED_FROM[event]:
-        allowed = ", ".join(s.name for s in sorted(ALLOWED_FROM[event])) or "never"
-        raise ConflictError(
-            f"order {order.order_id} is {order.state.name}: {event.value} is allowed only "
-            f"when it is {allowed}"
-        )
 
 
 def submit(

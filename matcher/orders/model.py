@@ -228,6 +228,20 @@ class Transaction:
         if sum(p.minutes for p in self.postings) != 0:
             raise ValueError(f"transaction {self.txn_id} does not balance")
 
+    def entry(self, posting: Posting, sequence: int = 0) -> LedgerEntry:
+        """One of the postings as the ledger keeps it (``sequence`` 0: not numbered yet)."""
+        return LedgerEntry(
+            sequence,
+            self.txn_id,
+            self.kind,
+            posting.account,
+            posting.minutes,
+            self.branch_id,
+            self.at_ms,
+            self.order_id,
+            self.reason,
+        )
+
 
 @dataclass(frozen=True)
 class LedgerEntry:

@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 import numpy as np
 
 from matcher.core.arrays import I64
+from matcher.core.intervals import Span, subtract
 from matcher.core.model import VolunteerPool
 from matcher.orders.model import Hold
 
@@ -26,7 +27,7 @@ def cut_pool(
     """``pool`` without the held intervals and without the ``dropped`` volunteers' windows
     (``pool`` itself when nothing applies). ``holds`` should be the live ones."""
     row_of = {vid: i for i, vid in enumerate(pool.ids)}
-    cuts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    cuts: dict[int, list[Span]] = defaultdict(list)
     for hold in holds:
         row = row_of.get(hold.volunteer_id)
         if row is not None:
@@ -53,7 +54,7 @@ def cut_pool(
 def _pieces(
     pool: VolunteerPool,
     windows: list[int],
-    cuts: dict[int, list[tuple[int, int]]],
+    cuts: dict[int, list[Span]],
     gone: set[int],
 ) -> I64:
     """What is left of ``windows`` after the cuts, as rows (volunteer row, start, end)."""
@@ -62,20 +63,8 @@ def _pieces(
         row = int(pool.window_owner[w])
         if row in gone:
             continue
-        spans = [(int(pool.window_start[w]), int(pool.window_end[w]))]
+        spans: tuple[Span, ...] = ((int(pool.window_start[w]), int(pool.window_end[w])),)
         for start, end in cuts.get(row, ()):
-            spans = [p for s, e in spans for p in _minus(s, e, start, end)]
+            spans = subtract(spans, start, end)
         pieces += [(row, s, e) for s, e in spans]
     return np.array(pieces, dtype=np.int64).reshape(-1, 3)
-
-
-def _minus(s: int, e: int, start: int, end: int) -> list[tuple[int, int]]:
-    """``[s, e)`` minus ``[start, end)``: zero, one or two spans."""
-    if end <= s or e <= start:
-        return [(s, e)]
-    out = []
-    if s < start:
-        out.append((s, start))
-    if end < e:
-        out.append((end, e))
-    return out

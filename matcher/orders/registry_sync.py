@@ -21,6 +21,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterable
 
+from matcher.core.intervals import Span, merge, subtract
 from matcher.errors import ConflictError, StoreUnavailableError
 from matcher.orders.model import OfferState, Order, OrderState, ServiceSpec
 from matcher.registry.model import Profile
@@ -32,33 +33,7 @@ logger = logging.getLogger(__name__)
 ATTEMPTS = 8
 _DONE = (OrderState.COMPLETED, OrderState.RATED)
 
-Windows = tuple[tuple[int, int], ...]
-
-
-def cut(windows: Windows, start: int, end: int) -> Windows:
-    """``windows`` minus ``[start, end)`` (windows are sorted and disjoint)."""
-    out: list[tuple[int, int]] = []
-    for ws, we in windows:
-        if we <= start or end <= ws:
-            out.append((ws, we))
-            continue
-        if ws < start:
-            out.append((ws, start))
-        if end < we:
-            out.append((end, we))
-    return tuple(out)
-
-
-def merge(windows: Windows, start: int, end: int) -> Windows:
-    """``windows`` plus ``[start, end)``, touching or overlapping windows merged."""
-    spans = sorted([*windows, (start, end)])
-    out: list[tuple[int, int]] = []
-    for ws, we in spans:
-        if out and ws <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], we))
-        else:
-            out.append((ws, we))
-    return tuple(out)
+Windows = tuple[Span, ...]
 
 
 def apply_changes(registry: VolunteerStore, before: Order, after: Order) -> None:
@@ -67,7 +42,7 @@ def apply_changes(registry: VolunteerStore, before: Order, after: Order) -> None
     for made in after.offers:
         old = before.offer(made.offer_id)
         if made.state is OfferState.ACCEPTED and old is not None and old.state is OfferState.OPEN:
-            _update(registry, made.volunteer_id, lambda p: _with_windows(p, cut, spec))
+            _update(registry, made.volunteer_id, lambda p: _with_windows(p, subtract, spec))
     accepted = after.accepted_volunteers
     if after.state is OrderState.CANCELLED and before.state is not OrderState.CANCELLED:
         for vid in accepted:
@@ -85,7 +60,9 @@ def reapply_cuts(registry: VolunteerStore, orders: Iterable[Order]) -> None:
     """Cut every accepted order's time out of its volunteers' availability (again)."""
     for order in orders:
         for vid in order.accepted_volunteers:
-            _update(registry, vid, functools.partial(_with_windows, change=cut, spec=order.spec))
+            _update(
+                registry, vid, functools.partial(_with_windows, change=subtract, spec=order.spec)
+            )
 
 
 def _with_windows(

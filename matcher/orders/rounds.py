@@ -42,7 +42,8 @@ from matcher.orders.desk import OrderDesk
 from matcher.orders.model import Offer, OfferState, Order, OrderState
 from matcher.orders.pool_cuts import cut_pool
 from matcher.orders.store.base import HoldConflictError
-from matcher.registry.view import PoolView, Selector
+from matcher.registry.model import Selector
+from matcher.registry.view import PoolView
 
 logger = logging.getLogger(__name__)
 

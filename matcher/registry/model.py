@@ -1,4 +1,5 @@
-"""The registry's record of a volunteer, independent of protobuf and of any store.
+"""The registry's model, independent of protobuf and of any store: a volunteer's record, the
+``Selector`` that picks a part of the pool, and what a store returns (``Changes``, ``Snapshot``).
 
 A record is what the matcher needs (``Profile``) plus what the registry needs: a grid /
 branch (网格分行) id, team ids (品牌志愿服务队), an active flag, timestamps and a version that
@@ -37,6 +38,16 @@ class VolunteerRecord:
     version: int = 0  # set by the store: 1 on create, +1 on every write
     created_ms: int = 0  # set by the store
     updated_ms: int = 0  # set by the store
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which registered volunteers to use; criteria combine with AND."""
+
+    branch_ids: tuple[str, ...] = ()
+    team_ids: tuple[str, ...] = ()
+    center: tuple[float, float] | None = None  # (lat, lon)
+    radius_km: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -18,26 +18,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matcher.core.arrays import Bool
-from matcher.core.model import VolunteerPool, subset_pool
+from matcher.core.model import VolunteerPool
 from matcher.core.pool_index import PoolIndex
 from matcher.core.scoring import haversine_km
 from matcher.core.skills import SKILL_BIT
 from matcher.errors import FieldViolation, ValidationError
-from matcher.registry.columns import concat_pools, records_to_pool, reorder_pool
-from matcher.registry.model import Changes, VolunteerRecord
+from matcher.registry.columns import records_to_pool
+from matcher.registry.model import Changes, Selector, VolunteerRecord
 from matcher.registry.store.base import VolunteerStore
 
 _SELECTION_CACHE = 32
-
-
-@dataclass(frozen=True)
-class Selector:
-    """Which registered volunteers to use; criteria combine with AND."""
-
-    branch_ids: tuple[str, ...] = ()
-    team_ids: tuple[str, ...] = ()
-    center: tuple[float, float] | None = None  # (lat, lon)
-    radius_km: float = 0.0
 
 
 @dataclass
@@ -60,7 +50,7 @@ class PoolState:
         self.active = np.fromiter(
             (r.active for r in self.records), dtype=np.bool_, count=len(self.records)
         )
-        self.index = PoolIndex.build(subset_pool(self.pool, self.active))
+        self.index = PoolIndex.build(self.pool.take(np.flatnonzero(self.active)))
 
     @classmethod
     def from_records(
@@ -89,10 +79,10 @@ class PoolState:
         is_fresh[fresh_at] = True
         order[fresh_at] = len(kept) + np.arange(len(fresh), dtype=np.int64)
         order[~is_fresh] = np.arange(len(kept), dtype=np.int64)
-        both = concat_pools(subset_pool(self.pool, keep), records_to_pool(fresh))
+        both = VolunteerPool.concat([self.pool.take(np.flatnonzero(keep)), records_to_pool(fresh)])
         rows = [*kept, *fresh]
         records = tuple(rows[i] for i in order.tolist())
-        return PoolState(changes.version, records, refreshed_ms, reorder_pool(both, order))
+        return PoolState(changes.version, records, refreshed_ms, both.take(order))
 
     def select(self, selector: Selector) -> PoolIndex:
         """The index over the active volunteers ``selector`` picks (cached per selector)."""
@@ -102,7 +92,7 @@ class PoolState:
             found = self._selections.get(selector)
             if found is None:
                 keep = self.active & self.matching(selector)
-                found = PoolIndex.build(subset_pool(self.pool, keep))
+                found = PoolIndex.build(self.pool.take(np.flatnonzero(keep)))
                 if len(self._selections) >= _SELECTION_CACHE:
                     self._selections.pop(next(iter(self._selections)))
                 self._selections[selector] = found

@@ -28,7 +28,6 @@ from matcher.service.convert import (
     match_result_to_proto,
     pool_match_to_domain,
 )
-from matcher.service.errors import translate_errors
 from matcher.v1 import match_pb2, match_pb2_grpc
 
 
@@ -47,7 +46,6 @@ class MatchServicer(match_pb2_grpc.MatchServiceServicer):
         self._metrics = metrics
         self._tracing = tracing or Tracing(None)
 
-    @translate_errors
     def Match(  # noqa: N802 (the rpc's name)
         self, request: match_pb2.MatchRequest, context: grpc.ServicerContext
     ) -> match_pb2.MatchResponse:

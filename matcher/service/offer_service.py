@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import grpc
-from grpc_status import rpc_status
 
 from matcher.access import policy
 from matcher.access.principal import current
-from matcher.errors import LimitExceededError, MatcherError
+from matcher.errors import LimitExceededError
 from matcher.orders.desk import OrderDesk
 from matcher.orders.model import OfferState
 from matcher.service.convert.orders import (
@@ -30,7 +29,6 @@ from matcher.service.convert.orders import (
     offer_to_proto,
     order_to_proto,
 )
-from matcher.service.errors import to_status_proto, translate_errors
 from matcher.v1 import orders_pb2, orders_pb2_grpc
 
 #: How often a stream re-reads its volunteer's offers without being woken, seconds.
@@ -77,7 +75,6 @@ class OfferServicer(orders_pb2_grpc.OfferServiceServicer):
         self._poll = POLL_SECONDS if poll_seconds is None else poll_seconds
         self.streams = StreamSlots(max_streams)
 
-    @translate_errors
     def ListOffers(  # noqa: N802 (the rpc's name)
         self, request: orders_pb2.ListOffersRequest, context: grpc.ServicerContext
     ) -> orders_pb2.ListOffersResponse:
@@ -92,13 +89,10 @@ class OfferServicer(orders_pb2_grpc.OfferServiceServicer):
     def WatchOffers(  # noqa: N802
         self, request: orders_pb2.WatchOffersRequest, context: grpc.ServicerContext
     ) -> Iterator[orders_pb2.WatchOffersResponse]:
-        try:
-            check_id(request.volunteer_id, "volunteer_id")
-            policy.check_volunteer(current(), request.volunteer_id)
-            with self.streams.taken():
-                yield from self._watch(request.volunteer_id, context)
-        except MatcherError as error:
-            context.abort_with_status(rpc_status.to_status(to_status_proto(error)))
+        check_id(request.volunteer_id, "volunteer_id")
+        policy.check_volunteer(current(), request.volunteer_id)
+        with self.streams.taken():
+            yield from self._watch(request.volunteer_id, context)
 
     def _watch(
         self, volunteer_id: str, context: grpc.ServicerContext
@@ -119,7 +113,6 @@ class OfferServicer(orders_pb2_grpc.OfferServiceServicer):
             seen = {made.offer_id: made.state for _, made in pairs}
             feed.wait(volunteer_id, count, self._poll)
 
-    @translate_errors
     def AcceptOffer(  # noqa: N802
         self, request: orders_pb2.AcceptOfferRequest, context: grpc.ServicerContext
     ) -> orders_pb2.AcceptOfferResponse:
@@ -134,7 +127,6 @@ class OfferServicer(orders_pb2_grpc.OfferServiceServicer):
             order=order_to_proto(policy.visible_order(caller, order)),
         )
 
-    @translate_errors
     def DeclineOffer(  # noqa: N802
         self, request: orders_pb2.DeclineOfferRequest, context: grpc.ServicerContext
     ) -> orders_pb2.DeclineOfferResponse:

@@ -1,9 +1,10 @@
-"""OrderService and DispatchService: thin layers over the order desk and the dispatcher.
+"""OrderService: submitting, reading, cancelling, completing and rating orders, a thin layer
+over the order desk.
 
 validate -> convert (``matcher.service.convert.orders``) -> access policy (whose order:
-``matcher.access.policy``) -> desk / dispatcher -> convert. Errors map
-in ``grpc_errors``: an unknown order is NOT_FOUND, a transition the order's state does not
-allow FAILED_PRECONDITION (naming the state), bad input INVALID_ARGUMENT naming the field.
+``matcher.access.policy``) -> desk -> convert. Errors map in ``matcher.service.errors``: an
+unknown order is NOT_FOUND, a transition the order's state does not allow
+FAILED_PRECONDITION (naming the state), bad input INVALID_ARGUMENT naming the field.
 """
 
 from __future__ import annotations
@@ -13,20 +14,16 @@ import grpc
 from matcher.access import policy
 from matcher.access.principal import current
 from matcher.orders.desk import OrderDesk
-from matcher.orders.dispatcher import Dispatcher
 from matcher.service.convert.orders import (
     cancellation_to_domain,
     check_id,
     completion_to_domain,
     encode_page_token,
     list_orders_to_query,
-    offer_to_proto,
     order_to_proto,
     rating_to_domain,
-    round_to_domain,
     submission_to_domain,
 )
-from matcher.service.errors import translate_errors
 from matcher.v1 import orders_pb2, orders_pb2_grpc
 
 
@@ -36,7 +33,6 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     def __init__(self, desk: OrderDesk) -> None:
         self._desk = desk
 
-    @translate_errors
     def SubmitOrder(  # noqa: N802 (the rpc's name)
         self, request: orders_pb2.SubmitOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.SubmitOrderResponse:
@@ -50,7 +46,6 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             order = self._desk.get(order.order_id)
         return orders_pb2.SubmitOrderResponse(order=order_to_proto(order), created=created)
 
-    @translate_errors
     def GetOrder(  # noqa: N802
         self, request: orders_pb2.GetOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.GetOrderResponse:
@@ -59,7 +54,6 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         policy.check_order(current(), order)
         return orders_pb2.GetOrderResponse(order=order_to_proto(order))
 
-    @translate_errors
     def ListOrders(  # noqa: N802
         self, request: orders_pb2.ListOrdersRequest, context: grpc.ServicerContext
     ) -> orders_pb2.ListOrdersResponse:
@@ -78,7 +72,6 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
             total_size=total,
         )
 
-    @translate_errors
     def CancelOrder(  # noqa: N802
         self, request: orders_pb2.CancelOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.CancelOrderResponse:
@@ -89,7 +82,6 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         order = self._desk.cancel(request.order_id, actor, reason)
         return orders_pb2.CancelOrderResponse(order=order_to_proto(order))
 
-    @translate_errors
     def CompleteOrder(  # noqa: N802
         self, request: orders_pb2.CompleteOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.CompleteOrderResponse:
@@ -102,7 +94,6 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         shown = policy.visible_order(caller, order)
         return orders_pb2.CompleteOrderResponse(order=order_to_proto(shown), credited=credited)
 
-    @translate_errors
     def RateOrder(  # noqa: N802
         self, request: orders_pb2.RateOrderRequest, context: grpc.ServicerContext
     ) -> orders_pb2.RateOrderResponse:
@@ -110,26 +101,3 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         policy.check_order_id(current(), lambda: self._desk.get(request.order_id))
         order = self._desk.rate(request.order_id, stars, comment)
         return orders_pb2.RateOrderResponse(order=order_to_proto(order))
-
-
-class DispatchServicer(orders_pb2_grpc.DispatchServiceServicer):
-    """DispatchService: rounds on demand."""
-
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self._dispatcher = dispatcher
-
-    @translate_errors
-    def RunDispatchRound(  # noqa: N802
-        self, request: orders_pb2.RunDispatchRoundRequest, context: grpc.ServicerContext
-    ) -> orders_pb2.RunDispatchRoundResponse:
-        scope, selector, policy = round_to_domain(request)
-        report = self._dispatcher.run_round(scope, selector, policy)
-        return orders_pb2.RunDispatchRoundResponse(
-            orders_considered=report.orders_considered,
-            offers=[offer_to_proto(order, made) for order, made in report.offers],
-            orders_unserved=report.orders_unserved,
-            offers_expired=report.offers_expired,
-            orders_lapsed=report.orders_lapsed,
-            reservation_conflicts=report.reservation_conflicts,
-            solves=report.solves,
-        )

@@ -20,7 +20,6 @@ from matcher.service.convert.timebank import (
     statement_page,
     statement_to_proto,
 )
-from matcher.service.errors import translate_errors
 from matcher.v1 import timebank_pb2, timebank_pb2_grpc
 
 
@@ -30,7 +29,6 @@ class TimeBankServicer(timebank_pb2_grpc.TimeBankServiceServicer):
     def __init__(self, bank: TimeBank) -> None:
         self._bank = bank
 
-    @translate_errors
     def GetBalance(  # noqa: N802 (the rpc's name)
         self, request: timebank_pb2.GetBalanceRequest, context: grpc.ServicerContext
     ) -> timebank_pb2.GetBalanceResponse:
@@ -38,7 +36,6 @@ class TimeBankServicer(timebank_pb2_grpc.TimeBankServiceServicer):
         policy.check_volunteer(current(), request.volunteer_id)
         return balance_to_proto(self._bank.balance(request.volunteer_id))
 
-    @translate_errors
     def GetStatement(  # noqa: N802
         self, request: timebank_pb2.GetStatementRequest, context: grpc.ServicerContext
     ) -> timebank_pb2.GetStatementResponse:
@@ -48,7 +45,6 @@ class TimeBankServicer(timebank_pb2_grpc.TimeBankServiceServicer):
         balance = self._bank.balance(request.volunteer_id)
         return statement_to_proto(entries, offset, total, balance.minutes)
 
-    @translate_errors
     def GetBranchSummary(  # noqa: N802
         self, request: timebank_pb2.GetBranchSummaryRequest, context: grpc.ServicerContext
     ) -> timebank_pb2.GetBranchSummaryResponse:
@@ -59,7 +55,6 @@ class TimeBankServicer(timebank_pb2_grpc.TimeBankServiceServicer):
             branches=[figures_to_proto(f) for f in summary.branches],
         )
 
-    @translate_errors
     def RedeemHours(  # noqa: N802
         self, request: timebank_pb2.RedeemHoursRequest, context: grpc.ServicerContext
     ) -> timebank_pb2.RedeemHoursResponse:

@@ -2,7 +2,7 @@
 
 Writes and single reads go to the store (so a Get right after a write sees it, from any
 server sharing the store); listing and filtering run on the pool view, which is brought to the
-store's current version first. Errors map in ``grpc_errors``: a version mismatch is
+store's current version first. Errors map in ``matcher.service.errors``: a version mismatch is
 FAILED_PRECONDITION, an absent volunteer NOT_FOUND, an unreachable store UNAVAILABLE.
 """
 
@@ -33,7 +33,6 @@ from matcher.service.convert import (
     records_to_proto,
     upserts_to_records,
 )
-from matcher.service.errors import translate_errors
 from matcher.v1 import volunteers_pb2, volunteers_pb2_grpc
 
 #: Attempts of ReplaceAvailability's read-modify-write when other writes keep racing it.
@@ -48,7 +47,6 @@ class VolunteerServicer(volunteers_pb2_grpc.VolunteerServiceServicer):
         self._view = pool_view
         self._store = pool_view.store
 
-    @translate_errors
     def UpsertVolunteers(  # noqa: N802 (the rpc's name)
         self, request: volunteers_pb2.UpsertVolunteersRequest, context: grpc.ServicerContext
     ) -> volunteers_pb2.UpsertVolunteersResponse:
@@ -58,7 +56,6 @@ class VolunteerServicer(volunteers_pb2_grpc.VolunteerServiceServicer):
             volunteers=records_to_proto(stored), registry_version=self._store.version()
         )
 
-    @translate_errors
     def GetVolunteer(  # noqa: N802
         self, request: volunteers_pb2.GetVolunteerRequest, context: grpc.ServicerContext
     ) -> volunteers_pb2.GetVolunteerResponse:
@@ -67,7 +64,6 @@ class VolunteerServicer(volunteers_pb2_grpc.VolunteerServiceServicer):
             volunteer=record_to_proto(self._existing(request.volunteer_id))
         )
 
-    @translate_errors
     def DeleteVolunteer(  # noqa: N802
         self, request: volunteers_pb2.DeleteVolunteerRequest, context: grpc.ServicerContext
     ) -> volunteers_pb2.DeleteVolunteerResponse:
@@ -80,7 +76,6 @@ class VolunteerServicer(volunteers_pb2_grpc.VolunteerServiceServicer):
             volunteer=record_to_proto(deleted), registry_version=self._store.version()
         )
 
-    @translate_errors
     def ListVolunteers(  # noqa: N802
         self, request: volunteers_pb2.ListVolunteersRequest, context: grpc.ServicerContext
     ) -> volunteers_pb2.ListVolunteersResponse:
@@ -94,7 +89,6 @@ class VolunteerServicer(volunteers_pb2_grpc.VolunteerServiceServicer):
             volunteers=records_to_proto(page), next_page_token=token, total_size=total
         )
 
-    @translate_errors
     def ReplaceAvailability(  # noqa: N802
         self, request: volunteers_pb2.ReplaceAvailabilityRequest, context: grpc.ServicerContext
     ) -> volunteers_pb2.ReplaceAvailabilityResponse:
@@ -115,7 +109,6 @@ class VolunteerServicer(volunteers_pb2_grpc.VolunteerServiceServicer):
             return volunteers_pb2.ReplaceAvailabilityResponse(volunteer=record_to_proto(stored))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @translate_errors
     def GetRegistryStatus(  # noqa: N802
         self, request: volunteers_pb2.GetRegistryStatusRequest, context: grpc.ServicerContext
     ) -> volunteers_pb2.GetRegistryStatusResponse:

@@ -69,7 +69,7 @@ def run_status(
     with channel:
         health = health_pb2_grpc.HealthStub(channel)
         try:
-            stub = status_pb2_grpc.StatusServiceStub(channel)  # type: ignore[no-untyped-call]
+            stub = status_pb2_grpc.StatusServiceStub(channel)
             status = stub.GetServerStatus(
                 status_pb2.GetServerStatusRequest(), timeout=timeout, metadata=metadata
             )

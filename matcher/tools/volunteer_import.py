@@ -183,7 +183,7 @@ def run_import(
         return 1
     written = 0
     with grpc.insecure_channel(target, options=_channel_options(settings)) as channel:
-        stub = volunteers_pb2_grpc.VolunteerServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub = volunteers_pb2_grpc.VolunteerServiceStub(channel)
         try:
             for count in send(stub, checked.good, batch_size):
                 written += count

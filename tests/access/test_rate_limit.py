@@ -6,8 +6,6 @@ while it waited for the only worker is never solved."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,27 +21,18 @@ from matcher.config import Settings
 from matcher.errors import DeadlineExceededError
 from matcher.service.interceptors.access import AccessInterceptor
 from matcher.service.match_service import check_deadline
-from matcher.service.server import MatcherServer, create_server
+from matcher.service.server import MatcherServer
 from matcher.v1 import match_pb2_grpc, orders_pb2, status_pb2, status_pb2_grpc
-from tests.conftest import make_valid_request
+from tests.support.net import wait_until
 from tests.support.orders import ORDER_SETTINGS, running_system
 from tests.support.registry import north_km, rpc_error, upsert
+from tests.support.service import channel_to, make_valid_request, serving
 
 FAST, SLOW = new_token(), new_token()
 BASE = Settings(port=0, metrics_port=-1, workers=2)
 STATUS = status_pb2.GetServerStatusRequest()
 MATCH = "/matcher.v1.MatchService/Match"
-
-
-@contextmanager
-def serving(settings: Settings) -> Iterator[tuple[MatcherServer, grpc.Channel]]:
-    app = create_server(settings)
-    app.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            yield app, channel
-    finally:
-        app.stop()
+WATCH = "/matcher.v1.OfferService/WatchOffers"
 
 
 def status_call(channel: grpc.Channel, token: str | None = None) -> None:
@@ -63,7 +52,7 @@ def limit_info(err: grpc.RpcError) -> error_details_pb2.ErrorInfo:
 def test_a_burst_then_resource_exhausted_naming_the_limit_then_recovery() -> None:
     keys = f"ops:admin:{hash_token(FAST)}"
     settings = BASE.with_overrides(api_keys=keys, rate_limit_per_second=5.0, rate_limit_burst=3)
-    with serving(settings) as (_, channel):
+    with serving(settings) as app, channel_to(app) as channel:
         for _ in range(3):
             status_call(channel, FAST)
         err = rpc_error(lambda: status_call(channel, FAST))
@@ -88,7 +77,7 @@ def test_a_key_has_its_own_rate_from_the_keys_file(tmp_path: Path) -> None:
         "rate_per_second = 1\n",
         encoding="utf-8",
     )
-    with serving(BASE.with_overrides(api_keys_file=str(path))) as (_, channel):
+    with serving(BASE.with_overrides(api_keys_file=str(path))) as app, channel_to(app) as channel:
         status_call(channel, SLOW)
         err = rpc_error(lambda: status_call(channel, SLOW))
         assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -99,7 +88,7 @@ def test_a_key_has_its_own_rate_from_the_keys_file(tmp_path: Path) -> None:
 
 def test_open_mode_limits_per_peer_address_and_never_health() -> None:
     settings = BASE.with_overrides(rate_limit_per_second=1.0)
-    with serving(settings) as (_, channel):
+    with serving(settings) as app, channel_to(app) as channel:
         status_call(channel)
         err = rpc_error(lambda: status_call(channel))
         assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -136,10 +125,7 @@ def test_a_match_whose_deadline_passed_in_the_queue_is_not_solved() -> None:
         assert err.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         watch.cancel()  # the worker is free again; the queued Match is past its deadline
         app = system.app
-        deadline = time.monotonic() + 10
-        while not _calls_of(app, "/matcher.v1.OfferService/WatchOffers"):
-            assert time.monotonic() < deadline, "the stream did not end"
-            time.sleep(0.05)
+        wait_until(lambda: _calls_of(app, WATCH) > 0, 10, "the stream to end")
         time.sleep(0.3)  # time for the queued call to be taken up, if it were
         assert _sample(app, "matcher_match_batch_requests_count") == 0  # never solved
         assert _calls_of(app, MATCH) == 0  # gRPC dropped it before any servicer ran

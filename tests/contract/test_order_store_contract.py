@@ -33,7 +33,8 @@ from matcher.orders.store.base import (
     StateCensus,
 )
 from matcher.orders.store.memory import MemoryOrderStore
-from tests.support.orders import HOUR, T0, new_order, order_store
+from tests.support.orders import new_order, order_store
+from tests.support.times import HOUR, T0
 
 __all__ = ["order_store"]  # the fixture, imported for pytest
 

@@ -1,16 +1,15 @@
 """The ``VolunteerStore`` contract, run against ``MemoryStore`` and ``RedisStore`` alike.
 
-The Redis runs use a real server at 127.0.0.1:6379, database 15, with a fresh key prefix per
-test (deleted afterwards). Without Redis they are skipped, except under CI=true, where that
-is a failure. The Redis-only tests at the end cover the key layout, sharing one Redis between
-stores, and Redis going away and coming back.
+The Redis runs use the shared Redis (``tests/support/redis_db.py``), in the contract's own
+database, with a fresh key prefix per test (deleted afterwards). Without Redis they are
+skipped, except under CI=true, where that is a failure. The Redis-only tests at the end cover
+the key layout, sharing one Redis between stores, and Redis going away and coming back.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,10 +23,17 @@ from matcher.registry.model import Changes, Profile, VolunteerRecord
 from matcher.registry.store.base import VolunteerStore, open_store
 from matcher.registry.store.memory import MemoryStore
 from matcher.registry.store.redis import RedisStore
-from tests.support.registry import redis_or_skip
+from tests.support.redis_db import (
+    RedisDb,
+    private_prefix,
+    redis_address,
+    redis_or_skip,
+    redis_url,
+)
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.times import HOUR, T0
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_url(RedisDb.STORE_CONTRACT)
 StoreFactory = Callable[..., VolunteerStore]
 
 
@@ -37,7 +43,7 @@ def rec(volunteer_id: str, branch: str = "", hours: float = 0.0, **kw: Any) -> V
         skills=(("elderly_care", 3),),
         lat=36.27,
         lon=100.62,
-        windows=((1_655_280_000, 1_655_287_200),),
+        windows=((T0, T0 + 2 * HOUR),),
         recent_hours=hours,
     )
     return VolunteerRecord(volunteer_id, profile, branch, **kw)
@@ -45,14 +51,14 @@ def rec(volunteer_id: str, branch: str = "", hours: float = 0.0, **kw: Any) -> V
 
 @pytest.fixture
 def redis_prefix() -> Iterator[tuple[redis.Redis, str]]:
-    """A client of database 15 and a key prefix of this test's own, cleaned up afterwards."""
+    """A client of the contract's database and a key prefix of this test's own, cleaned up
+    afterwards."""
     client = redis_or_skip(REDIS_URL)
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield client, prefix
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    for start in range(0, len(keys), 1000):
-        client.delete(*keys[start : start + 1000])
-    client.close()
+    try:
+        with private_prefix(client) as prefix:
+            yield client, prefix
+    finally:
+        client.close()
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -345,9 +351,10 @@ def test_redis_unreachable_raises_store_unavailable() -> None:
 @pytest.mark.redis
 def test_redis_store_recovers_when_redis_returns(redis_prefix: tuple[redis.Redis, str]) -> None:
     _, prefix = redis_prefix
-    proxy = TcpProxy(6379)
+    proxy = TcpProxy(redis_address())
     proxy.start()
-    store = RedisStore(f"redis://127.0.0.1:{proxy.port}/15", prefix, socket_timeout=0.5)
+    proxied = f"redis://127.0.0.1:{proxy.port}/{int(RedisDb.STORE_CONTRACT)}"
+    store = RedisStore(proxied, prefix, socket_timeout=0.5)
     try:
         (a,) = store.upsert([rec("a")])
         proxy.stop()

@@ -14,10 +14,10 @@ from matcher.core.model import MatchResult, Policy, Reason, RequestBatch, Urgenc
 from matcher.core.scoring import haversine_km
 from matcher.core.skills import N_SKILLS, SKILL_BIT, skill_mask
 from matcher.tools.synthetic import gonghe_day
+from tests.support.core import QABQA, H
 
-LAT0, LON0 = 36.27, 100.62  # Qabqa
+LAT0, LON0 = QABQA
 KM_LAT = 1 / 111.195  # degrees of latitude per km
-H = 3600
 R, U, D = Urgency.ROUTINE, Urgency.URGENT, Urgency.DIFFICULT
 
 

@@ -24,9 +24,8 @@ from matcher.core.scoring import (
     unit_xyz,
 )
 from matcher.core.skills import N_SKILLS, SKILL_BIT, SKILL_CODES, mask_codes, skill_mask
-from tests.support.core import great_circle_km
+from tests.support.core import QABQA, great_circle_km
 
-QABQA = (36.27, 100.62)
 DAOTANGHE = (36.41, 100.97)
 HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
 

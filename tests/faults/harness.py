@@ -1,32 +1,24 @@
 """What the fault tests share: a day of service in the future (the servers here run on the
-real clock), a matcher in a child process that can be SIGKILLed and restarted on the same
-store, and the checks that nothing was lost or left booked, read straight from Redis.
+real clock) and the checks that nothing was lost or left booked, read straight from Redis.
+The matcher in a child process they SIGKILL and restart is
+``tests.support.server_process.ServerProcess``.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from matcher.orders.model import OfferState, Order, OrderState
 from matcher.orders.store.redis import RedisOrderStore
 from matcher.v1 import match_pb2, orders_pb2, orders_pb2_grpc, volunteers_pb2
-from tests.support.orders import QABQA, submit_request
-from tests.support.registry import HOUR, north_km, wait_until
+from tests.support.orders import submit_request
+from tests.support.registry import QABQA, north_km
+from tests.support.times import HOUR
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 #: The services whose health follows the store.
 STORE_SERVICES = (
     "matcher.v1.VolunteerService",
@@ -83,58 +75,6 @@ def order(key: str, day: int, n: int) -> orders_pb2.SubmitOrderRequest:
     return submit_request(
         key, base=day, start_h=start_h, end_h=start_h + 1, at=(lat, QABQA[1]), branch="grid-1"
     )
-
-
-def health_of(channel: grpc.Channel, service: str, timeout: float = 2.0) -> int:
-    """The health status of ``service`` (-1 when the check itself fails)."""
-    stub = health_pb2_grpc.HealthStub(channel)
-    try:
-        reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
-    except grpc.RpcError:
-        return -1
-    return int(reply.status)
-
-
-# --- a server in a child process ------------------------------------------------------------
-
-
-@dataclass
-class ServerProcess:
-    """``python -m matcher.cli serve`` on a fixed port and store; kill it, start it again."""
-
-    port: int
-    env: dict[str, str]
-    proc: subprocess.Popen[bytes] | None = None
-    starts: list[float] = field(default_factory=list)  # seconds from spawn to SERVING
-
-    def start(self) -> None:
-        spawned = time.monotonic()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "matcher.cli", "serve"],
-            cwd=ROOT,
-            env={**os.environ, **self.env, "MATCHER_PORT": str(self.port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        with grpc.insecure_channel(self.target) as channel:
-
-            def serving() -> bool:
-                assert self.proc is not None and self.proc.poll() is None, "the server exited"
-                return health_of(channel, "matcher.v1.OrderService") == SERVING
-
-            wait_until(serving, 30, f"the matcher on port {self.port}")
-        self.starts.append(time.monotonic() - spawned)
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        """SIGKILL: no drain, no cleanup, as a crash or the OOM killer would."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self.proc = None
 
 
 # --- what Redis holds -----------------------------------------------------------------------

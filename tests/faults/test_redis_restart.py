@@ -26,14 +26,12 @@ from matcher.registry.store.redis import RedisStore
 from matcher.v1 import orders_pb2, volunteers_pb2
 from tests.faults.harness import (
     EXPECTED_CODES,
-    NOT_SERVING,
-    SERVING,
     STORE_SERVICES,
-    health_of,
     ledger_problems,
     listed_orders,
     stray_holds,
 )
+from tests.support.net import wait_until
 from tests.support.orders import (
     ORDER_SETTINGS,
     OrderSystem,
@@ -42,7 +40,8 @@ from tests.support.orders import (
     submit_request,
 )
 from tests.support.private_redis import PrivateRedis
-from tests.support.registry import north_km, upsert, wait_until
+from tests.support.registry import north_km, upsert
+from tests.support.server_process import NOT_SERVING, SERVING, health_of
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

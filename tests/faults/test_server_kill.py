@@ -22,15 +22,15 @@ from matcher.orders.model import OfferState, OrderState
 from matcher.orders.store.redis import RedisOrderStore
 from matcher.v1 import orders_pb2, orders_pb2_grpc, volunteers_pb2, volunteers_pb2_grpc
 from tests.faults.harness import (
-    ServerProcess,
     all_orders,
     future_day,
     order,
     stray_holds,
     volunteer,
 )
+from tests.support.net import wait_until
 from tests.support.private_redis import PrivateRedis
-from tests.support.registry import free_port, wait_until
+from tests.support.server_process import ServerProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -46,7 +46,6 @@ KILLS: tuple[tuple[str, float], ...] = (("seconds", 0.3), ("offers", 1), ("offer
 @pytest.fixture
 def server(private_redis: PrivateRedis) -> Iterator[ServerProcess]:
     process = ServerProcess(
-        free_port(),
         {
             "MATCHER_STORE": private_redis.url,
             "MATCHER_METRICS_PORT": "-1",

@@ -11,12 +11,10 @@
 
 from __future__ import annotations
 
-import queue
 import statistics
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from typing import cast
 
 import grpc
@@ -28,36 +26,15 @@ from grpc_status import rpc_status
 from matcher.config import ConfigError, Settings
 from matcher.service import offer_service
 from matcher.v1 import orders_pb2
-from tests.support.orders import ORDER_SETTINGS, OrderSystem, running_system
-from tests.support.registry import north_km, upsert, wait_until
+from tests.support.net import wait_until
+from tests.support.orders import ORDER_SETTINGS, OrderSystem, running_system, watching
+from tests.support.registry import north_km, upsert
 
 OR = orders_pb2
 #: A generous bound on any call or delivery while a stream is stuck.
 BOUND_SECONDS = 5.0
 #: Offers made and declined for the volunteer whose stream is never read.
 CYCLES = 300
-
-
-@contextmanager
-def reading(system: OrderSystem, vid: str) -> Iterator[queue.Queue[str]]:
-    """A WatchOffers stream read in a thread into a queue of offer ids; cancelled after."""
-    got: queue.Queue[str] = queue.Queue()
-    call = system.offers.WatchOffers(OR.WatchOffersRequest(volunteer_id=vid))
-
-    def read() -> None:
-        try:
-            for message in call:
-                got.put(message.offer.offer_id)
-        except grpc.RpcError as error:
-            got.put(f"error {error.code().name}")
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        yield got
-    finally:
-        call.cancel()
-        reader.join(timeout=5)
 
 
 def healthy(system: OrderSystem, timeout: float = BOUND_SECONDS) -> bool:
@@ -94,7 +71,7 @@ def test_a_stream_that_is_never_read_holds_up_nobody() -> None:
         slow = system.offers.WatchOffers(OR.WatchOffersRequest(volunteer_id="vol-slow"))
         calls: list[float] = []
         deliveries: list[float] = []
-        with reading(system, "vol-fast") as fast:
+        with watching(system, "vol-fast") as fast:
             for n in range(CYCLES):
                 began = time.monotonic()
                 system.submit(
@@ -110,17 +87,18 @@ def test_a_stream_that_is_never_read_holds_up_nobody() -> None:
                         f"fast-{n}", skills=("folk_handicraft",), start_h=1 + n % 7, end_h=2 + n % 7
                     )
                     [other] = system.round().offers
-                    assert fast.get(timeout=BOUND_SECONDS) == other.offer_id
+                    assert fast.get(timeout=BOUND_SECONDS) == (other.offer_id, OR.OFFER_STATE_OPEN)
                     deliveries.append(time.monotonic() - began)
                     system.decline(other.offer_id)
-                    assert fast.get(timeout=BOUND_SECONDS) == other.offer_id  # DECLINED
+                    declined = (other.offer_id, OR.OFFER_STATE_DECLINED)
+                    assert fast.get(timeout=BOUND_SECONDS) == declined
             assert healthy(system)
             grown = threading.active_count() - threads_before
         slow.cancel()
         # Its thread ends and its slot is free: the whole limit can be opened again.
         with ExitStack() as stack:
             for k in range(settings.watch_stream_limit):
-                stack.enter_context(reading(system, f"vol-{k}"))
+                stack.enter_context(watching(system, f"vol-{k}"))
             wait_until(lambda: stream_refusal(system, "vol-x") is not None, 5, "the limit")
         assert max(calls) < BOUND_SECONDS and max(deliveries) < BOUND_SECONDS
         # The server's threads are its worker pool (started on demand) and nothing per message.
@@ -138,7 +116,7 @@ def test_streams_beyond_the_limit_are_refused_and_unary_calls_keep_threads() -> 
     assert settings.watch_stream_limit == 2
     with running_system(settings) as system:
         system.register(upsert("vol-a"))
-        with reading(system, "vol-a"), reading(system, "vol-b") as second:
+        with watching(system, "vol-a"), watching(system, "vol-b") as second:
             time.sleep(0.3)  # both hold their thread now
             error = stream_refusal(system, "vol-c")
             assert error is not None
@@ -164,7 +142,7 @@ def test_a_cancelled_stream_frees_its_slot_at_once(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(offer_service, "POLL_SECONDS", 60.0)  # only a wake-up can end a wait
     settings = ORDER_SETTINGS.with_overrides(workers=2)  # 1 stream at once
     with running_system(settings) as system:
-        with reading(system, "vol-a"):
+        with watching(system, "vol-a"):
             time.sleep(0.3)  # the stream holds its slot, waiting for offers
             refused = stream_refusal(system, "vol-b")
             assert refused is not None and refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -15,11 +15,9 @@ import base64
 import importlib
 import pkgutil
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from google.protobuf import message_factory
@@ -38,12 +36,15 @@ from matcher.v1 import (
     timebank_pb2,
     volunteers_pb2,
 )
-from tests.conftest import make_valid_request
 from tests.support.orders import ORDER_SETTINGS, OrderSystem, running_system, submit_request
-from tests.support.registry import HOUR, T0, redis_or_skip, request, upsert, window
+from tests.support.paths import ROOT
+from tests.support.redis_db import RedisDb, private_prefix, redis_or_skip, redis_url
+from tests.support.registry import request, upsert
+from tests.support.service import make_valid_request
+from tests.support.times import HOUR, T0, window
 
-PROTOS = Path(__file__).resolve().parents[2] / "protos" / "matcher" / "v1"
-REDIS_URL = "redis://127.0.0.1:6379/10"
+PROTOS = ROOT / "protos" / "matcher" / "v1"
+REDIS_URL = redis_url(RedisDb.FUZZ)
 
 #: Small limits, so huge repeated fields meet them; rounds on demand only; no metrics port.
 FUZZ_SETTINGS = ORDER_SETTINGS.with_overrides(
@@ -173,21 +174,18 @@ def _seed(system: OrderSystem) -> World:
 
 @contextmanager
 def fuzz_world(kind: str) -> Iterator[World]:
-    """A seeded server on the memory store or on Redis database 10 (private prefix)."""
+    """A seeded server on the memory store or on the fuzz database (private prefix)."""
     if kind == "memory":
         with running_system(FUZZ_SETTINGS) as system:
             yield _seed(system)
         return
     client = redis_or_skip(REDIS_URL, timeout=5)
-    prefix = f"fuzz-{uuid.uuid4().hex}"
     try:
-        settings = FUZZ_SETTINGS.with_overrides(store=REDIS_URL, redis_prefix=prefix)
-        with running_system(settings) as system:
-            yield _seed(system)
+        with private_prefix(client) as prefix:
+            settings = FUZZ_SETTINGS.with_overrides(store=REDIS_URL, redis_prefix=prefix)
+            with running_system(settings) as system:
+                yield _seed(system)
     finally:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
         client.close()
 
 

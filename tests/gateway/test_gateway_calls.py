@@ -16,8 +16,9 @@ from google.protobuf import json_format
 from gateway.config import GatewaySettings
 from gateway.serving import GatewayThread
 from matcher.v1 import match_pb2_grpc
-from tests.conftest import TEST_SETTINGS, make_valid_request
 from tests.support.gateway import Stack, matcher_stack
+from tests.support.net import free_port
+from tests.support.service import TEST_SETTINGS, make_valid_request
 
 MAX_BODY = 256 * 1024
 
@@ -229,15 +230,8 @@ def test_health_document_and_docs_page(http: httpx.Client) -> None:
     assert "http://" not in docs.text and "https://" not in docs.text  # nothing from a CDN
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_an_unreachable_backend_is_503() -> None:
-    settings = GatewaySettings(grpc_target=f"127.0.0.1:{_free_port()}", port=0)
+    settings = GatewaySettings(grpc_target=f"127.0.0.1:{free_port()}", port=0)
     with GatewayThread(settings) as gw, httpx.Client(base_url=gw.url, timeout=30) as http:
         health = http.get("/healthz")
         assert health.status_code == 503

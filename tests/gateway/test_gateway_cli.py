@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,9 +16,8 @@ import pytest
 from gateway.__main__ import add_gateway_parser, main, settings_from
 from gateway.config import GatewaySettings
 from matcher.config import ConfigError
-from tests.conftest import RunningServer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+from tests.support.service import RunningServer
 
 
 def test_defaults() -> None:

@@ -25,9 +25,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from tests.conftest import TEST_SETTINGS
 from tests.fuzz.tally import TALLY
 from tests.support.gateway import Stack, matcher_stack
+from tests.support.service import TEST_SETTINGS
 
 #: Generated requests per operation (bounded: the whole run takes seconds; FUZZ_EXAMPLES for
 #: a long run).

@@ -12,8 +12,7 @@ from gateway.config import GatewaySettings
 from gateway.serving import GatewayThread
 from matcher.config import Settings
 from matcher.observability.tracing import setup_tracing
-from matcher.service.server import create_server
-from tests.conftest import make_valid_request
+from tests.support.service import make_valid_request, serving
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN_ID = "00f067aa0ba902b7"
@@ -22,11 +21,8 @@ MATCH = "/matcher.v1.MatchService/Match"
 
 def test_gateway_metrics_and_trace_context_reach_the_server() -> None:
     exporter = InMemorySpanExporter()
-    server = create_server(
-        Settings(port=0, workers=2, metrics_port=-1), setup_tracing("off", exporter=exporter)
-    )
-    server.start()
-    try:
+    settings = Settings(port=0, workers=2, metrics_port=-1)
+    with serving(settings, setup_tracing("off", exporter=exporter)) as server:
         gateway = GatewaySettings(grpc_target=f"127.0.0.1:{server.port}", port=0)
         with GatewayThread(gateway) as gw, httpx.Client(base_url=gw.url, timeout=10) as http:
             body = json_format.MessageToDict(make_valid_request())
@@ -36,8 +32,6 @@ def test_gateway_metrics_and_trace_context_reach_the_server() -> None:
             assert http.get("/v1/volunteers/somebody-unknown").status_code == 404
             assert http.get("/no/such/route").status_code == 404
             scraped = http.get("/metrics")
-    finally:
-        server.stop()
 
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")

@@ -18,7 +18,7 @@ from gateway.forwarding import call_timeout, forwarded_metadata
 from gateway.http_rules import bindings_for
 from gateway.transcode import build_request, decode_json, message_to_json
 from matcher.v1 import match_pb2, volunteers_pb2
-from tests.conftest import make_valid_request
+from tests.support.service import make_valid_request
 
 BINDINGS = {b.method.name: b for b in bindings_for(default_services())}
 

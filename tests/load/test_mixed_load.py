@@ -1,4 +1,4 @@
-"""The bounded mixed load test (issue #7): ``benchmarks.mixed_load`` for about 8 seconds on
+"""The bounded mixed load test (issue #7): ``benchmarks.mixed`` for about 8 seconds on
 each store, on a server of its own on loopback (a child process), and for 6 seconds on the
 memory store with access control on (``auth="keys"``: API keys the run makes, each call
 with the least-privileged key that may make it).
@@ -7,7 +7,7 @@ Asserts what must hold on any machine: no unexpected status code, no client cras
 consistency check ran and passed (no lost order or update, legal histories, no double
 booking, no hold left behind, the ledger balances, balances and registry effects add up),
 and that real work happened. No latency threshold: the machine is shared. The figures are
-``python -m benchmarks.mixed_load``'s job.
+``python -m benchmarks.mixed``'s job.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import dataclasses
 import pytest
 import redis
 
-from benchmarks.mixed.run import LoadConfig, failures, run_mixed_load
-from tests.support.registry import shared_redis_or_skip
+from benchmarks.mixed.audit import failures
+from benchmarks.mixed.run import LoadConfig, run_mixed_load
+from tests.support.redis_db import RedisDb, redis_url, shared_redis_or_skip
 
 #: The load tests' Redis database (their own key prefix, deleted afterwards).
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = redis_url(RedisDb.LOAD)
 BOUNDED = LoadConfig(seconds=8.0, clients=12, volunteers=1000, templates=5000)
 KEYED = dataclasses.replace(BOUNDED, seconds=6.0, auth="keys")
 

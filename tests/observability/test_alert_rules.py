@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 
 from gateway.metrics import GatewayMetrics
 from matcher.observability.metrics import Metrics
+from tests.support.paths import ROOT
 
-RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
+RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
 
 
 def test_alert_rules_use_exported_metrics() -> None:

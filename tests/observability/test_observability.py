@@ -18,20 +18,20 @@ from prometheus_client.parser import text_string_to_metric_families
 from matcher.config import Settings
 from matcher.observability.logs import JsonFormatter
 from matcher.observability.tracing import setup_tracing
-from matcher.service.server import MatcherServer, create_server
+from matcher.service.server import MatcherServer
 from matcher.tools.status import run_status
 from matcher.v1 import match_pb2, match_pb2_grpc, volunteers_pb2, volunteers_pb2_grpc
-from tests.conftest import HOUR, T0
+from tests.support.service import channel_to, serving
+from tests.support.times import HOUR, T0, window
 
 MARKER = "PII-9d41c7"  # a resident's "name" smuggled into ids; must never be logged
 SETTINGS = Settings(port=0, workers=2, metrics_port=0, health_interval_seconds=0.2)
+#: No /metrics endpoint: the tracing tests need none.
+QUIET = Settings(port=0, workers=2, metrics_port=-1)
 
 
 def _window(h0: float, h1: float) -> match_pb2.TimeWindow:
-    window = match_pb2.TimeWindow()
-    window.start.seconds = T0 + int(h0 * HOUR)
-    window.end.seconds = T0 + int(h1 * HOUR)
-    return window
+    return window(T0 + int(h0 * HOUR), T0 + int(h1 * HOUR))
 
 
 def _volunteer(vid: str) -> match_pb2.Volunteer:
@@ -66,10 +66,8 @@ def _match_request() -> match_pb2.MatchRequest:
 
 @pytest.fixture()
 def app() -> Iterator[MatcherServer]:
-    server = create_server(SETTINGS)
-    server.start()
-    yield server
-    server.stop()
+    with serving(SETTINGS) as server:
+        yield server
 
 
 def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -82,7 +80,7 @@ def _scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def _calls(app: MatcherServer) -> None:
-    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+    with channel_to(app) as channel:
         match = match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
         match.Match(_match_request(), timeout=10)
         match.Match(_match_request(), timeout=10)
@@ -156,21 +154,15 @@ def test_json_log_lines_have_the_rpc_fields(app: MatcherServer) -> None:
 
 def test_tracing_emits_rpc_and_phase_spans() -> None:
     exporter = InMemorySpanExporter()
-    server = create_server(
-        Settings(port=0, workers=2, metrics_port=-1), setup_tracing("off", exporter=exporter)
-    )
-    server.start()
-    try:
-        trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            stub = match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
-            stub.Match(
-                _match_request(),
-                timeout=10,
-                metadata=[("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01")],
-            )
-    finally:
-        server.stop()
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    tracing = setup_tracing("off", exporter=exporter)
+    with serving(QUIET, tracing) as server, channel_to(server) as channel:
+        stub = match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub.Match(
+            _match_request(),
+            timeout=10,
+            metadata=[("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01")],
+        )
     spans = {s.name: s for s in exporter.get_finished_spans()}
     assert {"/matcher.v1.MatchService/Match", "match.solve", "match.candidates"} <= set(spans)
     rpc = spans["/matcher.v1.MatchService/Match"]
@@ -181,14 +173,9 @@ def test_tracing_emits_rpc_and_phase_spans() -> None:
 
 
 def test_console_tracing_prints_spans(capsys: pytest.CaptureFixture[str]) -> None:
-    server = create_server(Settings(port=0, workers=2, metrics_port=-1, tracing="console"))
-    server.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            stub = match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
-            stub.Match(_match_request(), timeout=10)
-    finally:
-        server.stop()
+    with serving(QUIET.with_overrides(tracing="console")) as server, channel_to(server) as channel:
+        stub = match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub.Match(_match_request(), timeout=10)
     out = capsys.readouterr().out
     assert '"name": "/matcher.v1.MatchService/Match"' in out
     assert '"name": "match.scoring"' in out

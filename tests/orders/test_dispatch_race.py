@@ -8,22 +8,21 @@ import random
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
 
 from matcher.v1 import orders_pb2
 from tests.support.orders import (
-    HOUR,
     ORDER_SETTINGS,
-    REDIS_URL,
-    T0,
     ManualClock,
     OrderSystem,
     check_no_double_booking,
     running_system,
 )
-from tests.support.registry import north_km, private_prefix, shared_redis_or_skip, upsert
+from tests.support.redis_db import on_private_prefix
+from tests.support.registry import north_km, upsert
+from tests.support.times import HOUR, T0
 
 pytestmark = pytest.mark.redis
 OR = orders_pb2
@@ -60,10 +59,11 @@ def together(calls: list[Callable[[], object]]) -> list[object]:
     return results
 
 
-def dispatchers(prefix: str) -> Iterator[list[OrderSystem]]:
-    settings = ORDER_SETTINGS.with_overrides(store=REDIS_URL, redis_prefix=prefix)
+@contextmanager
+def dispatchers() -> Iterator[list[OrderSystem]]:
+    """``DISPATCHERS`` servers on one clock, over fresh keys of the shared Redis."""
     clock = ManualClock()
-    with ExitStack() as stack:
+    with on_private_prefix(ORDER_SETTINGS) as settings, ExitStack() as stack:
         yield [stack.enter_context(running_system(settings, clock)) for _ in range(DISPATCHERS)]
 
 
@@ -123,46 +123,31 @@ def race(seed: int, systems: list[OrderSystem]) -> tuple[int, int]:
 
 
 def test_racing_dispatchers_never_double_book() -> None:
-    client = shared_redis_or_skip()
     booked = refused = 0
-    try:
-        for seed in range(RACES):
-            with private_prefix(client) as prefix:
-                for systems in dispatchers(prefix):
-                    live, conflicts = race(seed, systems)
-                    booked, refused = booked + live, refused + conflicts
-    finally:
-        client.close()
+    for seed in range(RACES):
+        with dispatchers() as systems:
+            live, conflicts = race(seed, systems)
+        booked, refused = booked + live, refused + conflicts
     assert booked > RACES * 5, "the races booked too little to prove anything"
     assert refused > 0, "the dispatchers never actually collided"
     print(f"{RACES} races: {booked} live offers, {refused} reservations refused")
 
 
 def test_two_dispatchers_on_one_order_make_one_offer() -> None:
-    client = shared_redis_or_skip()
-    try:
-        for _ in range(10):
-            with private_prefix(client) as prefix:
-                for systems in dispatchers(prefix):
-                    systems[0].register(upsert("vol-a"), upsert("vol-b", at=north_km(1)))
-                    order = systems[0].submit("key-1")
-                    together([lambda s=s: s.round() for s in systems])
-                    offers = systems[0].get(order.order_id).offers
-                    assert len(offers) == 1 and offers[0].volunteer_id == "vol-a"
-    finally:
-        client.close()
+    for _ in range(10):
+        with dispatchers() as systems:
+            systems[0].register(upsert("vol-a"), upsert("vol-b", at=north_km(1)))
+            order = systems[0].submit("key-1")
+            together([lambda s=s: s.round() for s in systems])
+            offers = systems[0].get(order.order_id).offers
+            assert len(offers) == 1 and offers[0].volunteer_id == "vol-a"
 
 
 def test_orders_at_one_time_share_no_volunteer_across_dispatchers() -> None:
-    client = shared_redis_or_skip()
-    try:
-        with private_prefix(client) as prefix:
-            for systems in dispatchers(prefix):
-                systems[0].register(*(upsert(f"vol-{k}", at=north_km(k)) for k in range(3)))
-                ids = [systems[0].submit(f"key-{n}").order_id for n in range(6)]
-                together([lambda s=s: s.round() for s in systems])
-                offered = [o for i in ids for o in systems[0].get(i).offers]
-                assert sorted(o.volunteer_id for o in offered) == ["vol-0", "vol-1", "vol-2"]
-                assert systems[0].get(ids[0]).request.window.start.seconds == T0 + 2 * HOUR
-    finally:
-        client.close()
+    with dispatchers() as systems:
+        systems[0].register(*(upsert(f"vol-{k}", at=north_km(k)) for k in range(3)))
+        ids = [systems[0].submit(f"key-{n}").order_id for n in range(6)]
+        together([lambda s=s: s.round() for s in systems])
+        offered = [o for i in ids for o in systems[0].get(i).offers]
+        assert sorted(o.volunteer_id for o in offered) == ["vol-0", "vol-1", "vol-2"]
+        assert systems[0].get(ids[0]).request.window.start.seconds == T0 + 2 * HOUR

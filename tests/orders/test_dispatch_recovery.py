@@ -4,17 +4,11 @@ next server to start frees them (on Redis, where orders outlive a process)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from matcher.orders.desk import OrderDesk
 from matcher.orders.model import OfferState
@@ -22,28 +16,25 @@ from matcher.orders.store.base import OrderWrite, WriteOutcome
 from matcher.orders.store.redis import RedisOrderStore
 from matcher.v1 import orders_pb2
 from tests.support.orders import (
-    HOUR,
     ORDER_SETTINGS,
-    REDIS_URL,
     ManualClock,
     OrderSystem,
     running_system,
-    submit_request,
     system,
     system_over,
 )
-from tests.support.registry import (
-    free_port,
-    north_km,
+from tests.support.redis_db import (
+    on_private_prefix,
+    prefix_env,
     private_prefix,
     shared_redis_or_skip,
-    upsert,
-    wait_until,
 )
+from tests.support.registry import north_km, upsert
+from tests.support.server_process import ServerProcess
+from tests.support.times import HOUR
 
 __all__ = ["system"]  # the fixture
 
-ROOT = Path(__file__).resolve().parents[2]
 OR = orders_pb2
 
 
@@ -87,79 +78,49 @@ def test_a_round_cut_short_leaves_only_whole_offers(system: OrderSystem) -> None
 
 @pytest.mark.redis
 def test_a_restarted_server_frees_what_the_dead_one_held() -> None:
-    client = shared_redis_or_skip()
-    try:
-        with private_prefix(client) as prefix:
-            settings = ORDER_SETTINGS.with_overrides(store=REDIS_URL, redis_prefix=prefix)
-            clock = ManualClock()
-            with running_system(settings, clock) as first:
-                first.register(*(upsert(f"vol-{k}", at=north_km(k + 1)) for k in range(6)))
-                ids = [first.submit(f"key-{n}", start_h=2, end_h=3).order_id for n in range(3)]
-                offers = first.round().offers
-                kept = first.accept(offers[0].offer_id).order
-                ids += [first.submit(f"key-{n}", start_h=5, end_h=6).order_id for n in (3, 4)]
-                assert first.app.orders is not None
-                crash_after(first.app.orders.desk, 1)
-                with pytest.raises(grpc.RpcError):
-                    first.round()
-                before = {i: first.get(i) for i in ids}
-            clock.advance(601)  # every open offer's deadline passes while nobody runs
-            with running_system(settings, clock) as second:
-                after = {i: second.get(i) for i in ids}
-                assert after[kept.order_id].state == OR.ORDER_STATE_ACCEPTED
-                assert after[kept.order_id].offers == kept.offers  # nothing lost
-                for i in ids:
-                    if i != kept.order_id:
-                        assert after[i].state == OR.ORDER_STATE_PENDING, i
-                        assert all(o.state == OR.OFFER_STATE_EXPIRED for o in after[i].offers)
-                assert second.app.orders is not None
-                holds = second.app.orders.store.holds()
-                assert [h.hold_id for h in holds] == [kept.offers[0].offer_id]
-                report = second.round()
-                assert report.orders_considered == 4
-                for offer in report.offers:
-                    earlier = {o.volunteer_id for o in before[offer.order_id].offers}
-                    assert offer.volunteer_id not in earlier
-    finally:
-        client.close()
+    with on_private_prefix(ORDER_SETTINGS) as settings:
+        clock = ManualClock()
+        with running_system(settings, clock) as first:
+            first.register(*(upsert(f"vol-{k}", at=north_km(k + 1)) for k in range(6)))
+            ids = [first.submit(f"key-{n}", start_h=2, end_h=3).order_id for n in range(3)]
+            offers = first.round().offers
+            kept = first.accept(offers[0].offer_id).order
+            ids += [first.submit(f"key-{n}", start_h=5, end_h=6).order_id for n in (3, 4)]
+            assert first.app.orders is not None
+            crash_after(first.app.orders.desk, 1)
+            with pytest.raises(grpc.RpcError):
+                first.round()
+            before = {i: first.get(i) for i in ids}
+        clock.advance(601)  # every open offer's deadline passes while nobody runs
+        with running_system(settings, clock) as second:
+            after = {i: second.get(i) for i in ids}
+            assert after[kept.order_id].state == OR.ORDER_STATE_ACCEPTED
+            assert after[kept.order_id].offers == kept.offers  # nothing lost
+            for i in ids:
+                if i != kept.order_id:
+                    assert after[i].state == OR.ORDER_STATE_PENDING, i
+                    assert all(o.state == OR.OFFER_STATE_EXPIRED for o in after[i].offers)
+            assert second.app.orders is not None
+            holds = second.app.orders.store.holds()
+            assert [h.hold_id for h in holds] == [kept.offers[0].offer_id]
+            report = second.round()
+            assert report.orders_considered == 4
+            for offer in report.offers:
+                earlier = {o.volunteer_id for o in before[offer.order_id].offers}
+                assert offer.volunteer_id not in earlier
 
 
-def _serve(prefix: str, port: int) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "MATCHER_PORT": str(port),
-        "MATCHER_STORE": REDIS_URL,
-        "MATCHER_REDIS_PREFIX": prefix,
-        "MATCHER_DISPATCH_WINDOW_SECONDS": "0",
-        "MATCHER_OFFER_TTL_SECONDS": "1",
-        "MATCHER_METRICS_PORT": "-1",
-        "MATCHER_WORKERS": "4",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "matcher.cli", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+def _server(prefix: str) -> ServerProcess:
+    """``matcher serve`` in a child process over ``prefix``: rounds on demand, 1 s offers."""
+    return ServerProcess(
+        {
+            **prefix_env(prefix),
+            "MATCHER_DISPATCH_WINDOW_SECONDS": "0",
+            "MATCHER_OFFER_TTL_SECONDS": "1",
+            "MATCHER_METRICS_PORT": "-1",
+            "MATCHER_WORKERS": "4",
+        }
     )
-
-
-def _connect(proc: subprocess.Popen[str], port: int, channel: grpc.Channel) -> OrderSystem:
-    health = health_pb2_grpc.HealthStub(channel)
-
-    def serving() -> bool:
-        assert proc.poll() is None, "the server process exited"
-        try:
-            reply = health.Check(
-                health_pb2.HealthCheckRequest(service="matcher.v1.OrderService"), timeout=2
-            )
-        except grpc.RpcError:
-            return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-
-    wait_until(serving, 30, f"the server on port {port}")
-    return system_over(None, ManualClock(), channel)  # type: ignore[arg-type]
 
 
 @pytest.mark.redis
@@ -169,33 +130,29 @@ def test_a_killed_process_loses_no_accepted_order() -> None:
     now = int(time.time())
     try:
         with private_prefix(client) as prefix:
-            port = free_port()
-            proc = _serve(prefix, port)
+            server = _server(prefix)
+            server.start()
             try:
-                with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                    first = _connect(proc, port, channel)
+                with grpc.insecure_channel(server.target) as channel:
+                    first = system_over(None, ManualClock(), channel)  # type: ignore[arg-type]
                     entries = [upsert(f"vol-{k}", at=north_km(k + 1)) for k in range(3)]
                     for entry in entries:
                         entry.volunteer.availability[0].start.seconds = now
                         entry.volunteer.availability[0].end.seconds = now + 8 * HOUR
                     first.register(*entries)
                     ids = [
-                        first.orders.SubmitOrder(
-                            submit_request(f"key-{n}", base=now, start_h=2, end_h=3), timeout=10
-                        ).order.order_id
+                        first.submit(f"key-{n}", base=now, start_h=2, end_h=3).order_id
                         for n in range(2)
                     ]
                     offers = first.round().offers
                     kept = first.accept(offers[0].offer_id).order
             finally:
-                proc.send_signal(signal.SIGKILL)
-                proc.communicate(timeout=10)
+                server.kill()
             time.sleep(1.1)  # past the 1 s offer deadline
-            port = free_port()
-            proc = _serve(prefix, port)
+            server.start()  # again, on the same port and keys
             try:
-                with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                    second = _connect(proc, port, channel)
+                with grpc.insecure_channel(server.target) as channel:
+                    second = system_over(None, ManualClock(), channel)  # type: ignore[arg-type]
                     assert second.get(kept.order_id).state == OR.ORDER_STATE_ACCEPTED
                     [other] = [i for i in ids if i != kept.order_id]
                     assert second.get(other).state == OR.ORDER_STATE_PENDING
@@ -205,8 +162,6 @@ def test_a_killed_process_loses_no_accepted_order() -> None:
                     [again] = second.round().offers
                     assert again.order_id == other
             finally:
-                proc.send_signal(signal.SIGTERM)
-                _, err = proc.communicate(timeout=20)
-                assert "Traceback" not in err
+                assert "Traceback" not in server.stop()
     finally:
         client.close()

@@ -10,9 +10,10 @@ import pytest
 
 from matcher.errors import ConflictError, NotFoundError
 from matcher.orders import lifecycle
-from matcher.orders.lifecycle import ALLOWED_FROM, IDEMPOTENT, LEADS_TO, TRANSITIONS
 from matcher.orders.model import Actor, Event, Hold, OfferState, Order, OrderState
-from tests.support.orders import HOUR, T0, new_order, spec
+from matcher.orders.states import ALLOWED_FROM, IDEMPOTENT, LEADS_TO, TRANSITIONS
+from tests.support.orders import new_order, spec
+from tests.support.times import HOUR, T0
 
 S = OrderState
 NOW = T0 * 1000

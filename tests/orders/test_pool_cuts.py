@@ -6,9 +6,7 @@ from __future__ import annotations
 from matcher.core.model import VolunteerPool
 from matcher.orders.model import Hold
 from matcher.orders.pool_cuts import cut_pool
-from tests.support.core import pool, vol
-
-H = 3600
+from tests.support.core import H, pool, vol
 
 
 def windows(cut: VolunteerPool) -> list[tuple[str, int, int]]:

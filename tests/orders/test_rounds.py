@@ -15,8 +15,9 @@ from matcher.orders.store.memory import MemoryOrderStore
 from matcher.registry.model import Profile, VolunteerRecord
 from matcher.registry.store.memory import MemoryStore
 from matcher.registry.view import PoolView
-from tests.support.orders import HOUR, T0, ManualClock, spec
+from tests.support.orders import ManualClock, spec
 from tests.support.registry import north_km
+from tests.support.times import HOUR, T0
 
 
 class InterleavedStore(MemoryOrderStore):

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import ValidationError
-from matcher.registry.model import Profile, VolunteerRecord
+from matcher.registry.model import Profile, Selector, VolunteerRecord
 from matcher.registry.store.memory import MemoryStore
-from matcher.registry.view import PoolState, PoolView, Selector
+from matcher.registry.view import PoolState, PoolView
+from tests.support.times import HOUR, T0
 
-T0 = 1_655_280_000
 IDS = [f"v{i:02d}" for i in range(12)]
 SKILLS = ("elderly_care", "cleaning", "tutoring")
 
@@ -26,7 +26,7 @@ def record(vid: str, k: int, active: bool = True) -> VolunteerRecord:
         skills=((SKILLS[k % 3], 1 + k % 5),) + ((("live_stream", 2),) if k % 2 else ()),
         lat=36.0 + k / 100,
         lon=100.0 + k / 50,
-        windows=tuple((T0 + 7200 * w, T0 + 7200 * w + 3600) for w in range(k % 3)),
+        windows=tuple((T0 + 2 * HOUR * w, T0 + 2 * HOUR * w + HOUR) for w in range(k % 3)),
         max_travel_km=float(k % 4),
         rating=0.0 if k % 5 == 0 else 3.5,
         rating_count=0 if k % 5 == 0 else k,

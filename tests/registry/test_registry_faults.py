@@ -18,8 +18,8 @@ from grpc_health.v1 import health_pb2
 
 from matcher.config import Settings
 from matcher.v1 import match_pb2, volunteers_pb2
-from tests.conftest import make_valid_request
-from tests.support.private_redis import PrivateRedis, private_redis_server
+from tests.support.net import wait_until
+from tests.support.private_redis import PrivateRedis
 from tests.support.registry import (
     Registry,
     north_km,
@@ -27,8 +27,8 @@ from tests.support.registry import (
     rpc_error,
     running_registry,
     upsert,
-    wait_until,
 )
+from tests.support.service import make_valid_request
 
 V = volunteers_pb2
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -37,17 +37,11 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    with private_redis_server() as server:
-        yield server
-
-
-@pytest.fixture
 def registry(private_redis: PrivateRedis) -> Iterator[Registry]:
     settings = Settings(
         port=0,
         workers=4,
-        store=f"redis://127.0.0.1:{private_redis.port}/0",
+        store=private_redis.url,
         health_interval_seconds=0.2,
         grace_seconds=0.5,
     )
@@ -97,9 +91,7 @@ def test_redis_down_then_back(private_redis: PrivateRedis, registry: Registry, s
 
 def test_the_server_starts_while_redis_is_down(private_redis: PrivateRedis) -> None:
     private_redis.stop()
-    settings = Settings(
-        port=0, store=f"redis://127.0.0.1:{private_redis.port}/0", health_interval_seconds=0.2
-    )
+    settings = Settings(port=0, store=private_redis.url, health_interval_seconds=0.2)
     with running_registry(settings) as reg:
         assert reg.health_of() == NOT_SERVING
         assert reg.health_of("matcher.v1.MatchService") == SERVING

@@ -4,100 +4,47 @@ one is never assigned by the other."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2
 
 from matcher.v1 import volunteers_pb2
-from tests.support.registry import (
-    REDIS_DB_URL,
-    Registry,
-    free_port,
-    north_km,
-    private_prefix,
-    registry_over,
-    request,
-    shared_redis_or_skip,
-    upsert,
-    wait_until,
-)
+from tests.support.redis_db import prefix_env, private_prefix, shared_redis_or_skip
+from tests.support.registry import Registry, north_km, registry_over, request, upsert
+from tests.support.server_process import ServerProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 V = volunteers_pb2
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
-class ServerProcess:
+def serve_process(prefix: str) -> ServerProcess:
     """``python -m matcher.cli serve`` on a port of its own, over the shared Redis."""
-
-    def __init__(self, prefix: str) -> None:
-        self.port = free_port()
-        env = {
-            **os.environ,
-            "MATCHER_PORT": str(self.port),
-            "MATCHER_STORE": REDIS_DB_URL,
-            "MATCHER_REDIS_PREFIX": prefix,
+    return ServerProcess(
+        {
+            **prefix_env(prefix),
             "MATCHER_GRACE_SECONDS": "1",
             "MATCHER_HEALTH_INTERVAL_SECONDS": "0.2",
             "MATCHER_WORKERS": "2",
         }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "matcher.cli", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def stop(self) -> str:
-        """SIGTERM, wait, and return what it logged."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return err
-
-
-def connect(server: ServerProcess, stack: list[grpc.Channel]) -> Registry:
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    stack.append(channel)
-    reg = registry_over(channel)
-
-    def serving() -> bool:
-        assert server.proc.poll() is None, "the server process exited"
-        try:
-            return reg.health_of() == health_pb2.HealthCheckResponse.SERVING
-        except grpc.RpcError:
-            return False
-
-    wait_until(serving, 30, f"the server on port {server.port} to serve")
-    return reg
+    )
 
 
 @pytest.fixture
 def two_servers() -> Iterator[tuple[Registry, Registry]]:
     client = shared_redis_or_skip()
-    channels: list[grpc.Channel] = []
-    servers: list[ServerProcess] = []
     try:
         with private_prefix(client) as prefix:
-            servers = [ServerProcess(prefix), ServerProcess(prefix)]
+            servers = [serve_process(prefix), serve_process(prefix)]
             try:
-                yield connect(servers[0], channels), connect(servers[1], channels)
+                for server in servers:
+                    server.start()
+                with (
+                    grpc.insecure_channel(servers[0].target) as one,
+                    grpc.insecure_channel(servers[1].target) as two,
+                ):
+                    yield registry_over(one), registry_over(two)
             finally:
-                for channel in channels:
-                    channel.close()
                 logs = [server.stop() for server in servers]
             for log in logs:
                 assert "Traceback" not in log

@@ -1,5 +1,5 @@
 """VolunteerService and Match against the registered pool, over a real channel, on both
-stores: the in-memory default and Redis (database 14, a key prefix per test)."""
+stores: the in-memory default and the shared Redis (a key prefix per test)."""
 
 from __future__ import annotations
 
@@ -15,20 +15,17 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 
 from matcher.config import Settings
 from matcher.v1 import match_pb2, volunteers_pb2
+from tests.support.redis_db import on_store
 from tests.support.registry import (
-    HOUR,
-    T0,
     Registry,
     north_km,
-    private_prefix,
     request,
     rpc_error,
     running_registry,
-    shared_redis_or_skip,
     upsert,
     violations,
-    window,
 )
+from tests.support.times import HOUR, T0, window
 
 SETTINGS = Settings(port=0, workers=4, max_windows_per_volunteer=4, health_interval_seconds=0.2)
 V = volunteers_pb2
@@ -37,20 +34,8 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def registry(request: pytest.FixtureRequest) -> Iterator[Registry]:
-    if request.param == "memory":
-        with running_registry(SETTINGS) as reg:
-            yield reg
-        return
-    client = shared_redis_or_skip()
-    try:
-        with private_prefix(client) as prefix:
-            settings = SETTINGS.with_overrides(
-                store="redis://127.0.0.1:6379/14", redis_prefix=prefix
-            )
-            with running_registry(settings) as reg:
-                yield reg
-    finally:
-        client.close()
+    with on_store(request.param, SETTINGS) as settings, running_registry(settings) as reg:
+        yield reg
 
 
 def get(reg: Registry, vid: str) -> volunteers_pb2.RegisteredVolunteer:

@@ -32,11 +32,10 @@ from matcher.v1 import (
     timebank_pb2,
     volunteers_pb2,
 )
-from tests.conftest import make_valid_request
 from tests.support.gateway import matcher_stack
-from tests.support.orders import ORDER_SETTINGS, ManualClock, OrderSystem, submit_request
-from tests.support.orders import system_over as order_system_over
+from tests.support.orders import ORDER_SETTINGS, OrderSystem, running_system, submit_request
 from tests.support.registry import north_km, rpc_error, upsert
+from tests.support.service import make_valid_request
 
 OR = orders_pb2
 ROLES = {
@@ -80,13 +79,8 @@ class As:
 
 @pytest.fixture(scope="module")
 def system() -> Iterator[OrderSystem]:
-    app = create_server(KEYED, clock=ManualClock())
-    app.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            yield order_system_over(app, ManualClock(), channel)
-    finally:
-        app.stop()
+    with running_system(KEYED) as running:
+        yield running
 
 
 def code_of(call: Callable[[], object]) -> tuple[grpc.StatusCode, str]:

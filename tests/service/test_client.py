@@ -4,7 +4,6 @@ policy against a server that answers UNAVAILABLE a chosen number of times."""
 from __future__ import annotations
 
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,22 +21,18 @@ from matcher.client import (
     VolunteerFilter,
     backoff_delays,
 )
-from matcher.service.server import create_server
 from matcher.v1 import match_pb2, volunteers_pb2
-from tests.conftest import HOUR, T0, TEST_SETTINGS, make_valid_request, window
+from tests.support.net import free_port
+from tests.support.service import TEST_SETTINGS, make_valid_request, serving
+from tests.support.times import HOUR, T0, window
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[MatcherClient]:
     """A client of a server of its own (a fresh in-memory registry)."""
-    app = create_server(TEST_SETTINGS)
-    app.start()
-    try:
-        with MatcherClient(f"127.0.0.1:{app.port}") as matcher:
-            matcher.wait_until_ready()
-            yield matcher
-    finally:
-        app.stop()
+    with serving(TEST_SETTINGS) as app, MatcherClient(f"127.0.0.1:{app.port}") as matcher:
+        matcher.wait_until_ready()
+        yield matcher
 
 
 def test_match_inline(client: MatcherClient) -> None:
@@ -233,15 +228,8 @@ def test_retries_stay_within_the_deadline(flaky: tuple[FlakyServer, str]) -> Non
     assert state.attempts["Match"] < 5
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_an_unreachable_server_raises_unavailable() -> None:
-    with MatcherClient(f"127.0.0.1:{_closed_port()}", timeout=2, retries=1) as client:
+    with MatcherClient(f"127.0.0.1:{free_port()}", timeout=2, retries=1) as client:
         with pytest.raises(MatcherCallError) as caught:
             client.get_registry_status()
         assert caught.value.code == grpc.StatusCode.UNAVAILABLE

@@ -8,7 +8,7 @@ import pytest
 from matcher.config import Settings
 from matcher.errors import LimitExceededError, ValidationError
 from matcher.registry.columns import records_to_pool
-from matcher.registry.view import Selector
+from matcher.registry.model import Selector
 from matcher.service.convert import (
     availability_to_windows,
     list_request_to_query,

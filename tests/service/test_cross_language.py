@@ -8,7 +8,6 @@ is 3.4 km of travel and whose optimum is 1.6 km.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -17,17 +16,17 @@ from pathlib import Path
 import pytest
 
 from matcher.config import Settings
-from matcher.service.server import create_server
+from tests.support.paths import ROOT
+from tests.support.prerequisites import missing_prerequisite
+from tests.support.service import serving
 
-CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "node"
+CLIENT_DIR = ROOT / "clients" / "node"
 
 
 @pytest.fixture(scope="module")
 def node_client() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node and npm are required under CI=true")
-        pytest.skip("node/npm not installed: the cross-language client check cannot run")
+        missing_prerequisite("node/npm not installed: the cross-language client check cannot run")
     if not (CLIENT_DIR / "node_modules" / "@grpc" / "grpc-js").exists():
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
@@ -41,10 +40,8 @@ def node_client() -> Path:
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[str]:
-    app = create_server(Settings(port=0, workers=2))
-    app.start()
-    yield f"127.0.0.1:{app.port}"
-    app.stop()
+    with serving(Settings(port=0, workers=2)) as app:
+        yield f"127.0.0.1:{app.port}"
 
 
 def test_node_client_gets_the_optimum(node_client: Path, target: str) -> None:

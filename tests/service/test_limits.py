@@ -13,7 +13,7 @@ import pytest
 from matcher.client import MatcherCallError
 from matcher.config import Settings
 from matcher.service.interceptors.message_size import grpc_receive_limit
-from matcher.service.server import MatcherServer, create_server
+from matcher.service.server import MatcherServer
 from matcher.v1 import (
     match_pb2,
     match_pb2_grpc,
@@ -24,7 +24,8 @@ from matcher.v1 import (
     volunteers_pb2,
     volunteers_pb2_grpc,
 )
-from tests.conftest import window
+from tests.support.service import channel_to, serving
+from tests.support.times import window
 
 LIMITS = Settings(
     port=0,
@@ -43,16 +44,14 @@ KNOWN_WINDOWS = [window(1_000, 2_000)]
 
 @pytest.fixture(scope="module")
 def app() -> Iterator[MatcherServer]:
-    server = create_server(LIMITS)
-    server.start()
-    yield server
-    server.stop()
+    with serving(LIMITS) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def channel(app: MatcherServer) -> Iterator[grpc.Channel]:
     options = [("grpc.max_send_message_length", 4 * LIMITS.max_message_bytes)]
-    with grpc.insecure_channel(f"127.0.0.1:{app.port}", options=options) as chan:
+    with channel_to(app, options=options) as chan:
         registry = volunteers_pb2_grpc.VolunteerServiceStub(chan)  # type: ignore[no-untyped-call]
         known = _volunteer(KNOWN_ID, windows=1)
         registry.UpsertVolunteers(

@@ -4,9 +4,6 @@ on Redis, offers made by another server reach the stream too."""
 from __future__ import annotations
 
 import queue
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import grpc
 import pytest
@@ -14,41 +11,20 @@ import pytest
 from matcher.v1 import orders_pb2
 from tests.support.orders import (
     ORDER_SETTINGS,
-    REDIS_URL,
     ManualClock,
     OrderSystem,
+    Seen,
     running_system,
     system,
+    watching,
 )
-from tests.support.registry import north_km, private_prefix, rpc_error, shared_redis_or_skip
+from tests.support.redis_db import on_private_prefix
+from tests.support.registry import north_km, rpc_error
 from tests.support.registry import upsert as volunteer
 
 __all__ = ["system"]  # the fixture
 
 OR = orders_pb2
-Seen = tuple[str, int]  # (offer id, state)
-
-
-@contextmanager
-def watching(system: OrderSystem, vid: str) -> Iterator[queue.Queue[Seen]]:
-    """A stream of ``vid``'s offers read in a thread into a queue; cancelled afterwards."""
-    got: queue.Queue[Seen] = queue.Queue()
-    call = system.offers.WatchOffers(OR.WatchOffersRequest(volunteer_id=vid))
-
-    def read() -> None:
-        try:
-            for message in call:
-                got.put((message.offer.offer_id, message.offer.state))
-        except grpc.RpcError as error:
-            assert error.code() == grpc.StatusCode.CANCELLED
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        yield got
-    finally:
-        call.cancel()
-        reader.join(timeout=5)
 
 
 def next_seen(got: queue.Queue[Seen]) -> Seen:
@@ -89,18 +65,13 @@ def test_a_bad_volunteer_id_is_invalid(system: OrderSystem) -> None:
 
 @pytest.mark.redis
 def test_offers_made_by_another_server_reach_the_stream() -> None:
-    client = shared_redis_or_skip()
-    try:
-        with private_prefix(client) as prefix:
-            settings = ORDER_SETTINGS.with_overrides(store=REDIS_URL, redis_prefix=prefix)
-            clock = ManualClock()
-            with running_system(settings, clock) as one, running_system(settings, clock) as two:
-                one.register(volunteer("vol-a"))
-                with watching(two, "vol-a") as got:
-                    one.submit("key-1")
-                    [offer] = one.round().offers
-                    assert next_seen(got) == (offer.offer_id, OR.OFFER_STATE_OPEN)
-                    one.accept(offer.offer_id)
-                    assert next_seen(got) == (offer.offer_id, OR.OFFER_STATE_ACCEPTED)
-    finally:
-        client.close()
+    with on_private_prefix(ORDER_SETTINGS) as settings:
+        clock = ManualClock()
+        with running_system(settings, clock) as one, running_system(settings, clock) as two:
+            one.register(volunteer("vol-a"))
+            with watching(two, "vol-a") as got:
+                one.submit("key-1")
+                [offer] = one.round().offers
+                assert next_seen(got) == (offer.offer_id, OR.OFFER_STATE_OPEN)
+                one.accept(offer.offer_id)
+                assert next_seen(got) == (offer.offer_id, OR.OFFER_STATE_ACCEPTED)

@@ -8,16 +8,16 @@ import grpc
 import pytest
 
 from matcher.v1 import match_pb2, orders_pb2, timebank_pb2, volunteers_pb2
+from tests.support.net import wait_until
 from tests.support.orders import (
-    HOUR,
     ORDER_SETTINGS,
-    T0,
     OrderSystem,
     running_system,
     submit_request,
     system,
 )
-from tests.support.registry import north_km, rpc_error, upsert, violations, wait_until
+from tests.support.registry import north_km, rpc_error, upsert, violations
+from tests.support.times import HOUR, T0
 
 __all__ = ["system"]  # the fixture
 

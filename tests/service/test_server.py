@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import grpc
 import numpy as np
@@ -31,11 +30,11 @@ from matcher.service.convert import (
     pool_to_proto,
     requests_to_proto,
 )
-from matcher.service.server import create_server
 from matcher.tools.synthetic import gonghe_day
 from matcher.v1 import match_pb2, match_pb2_grpc
+from tests.support.paths import ROOT
+from tests.support.service import channel_to, serving
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
@@ -132,19 +131,14 @@ def test_unexpected_error_is_internal_and_logged_without_data(
 
 
 def test_drain_reports_not_serving_then_stops() -> None:
-    app = create_server(Settings(port=0, grace_seconds=2.0))
-    app.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            request = health_pb2.HealthCheckRequest(service="matcher.v1.MatchService")
-            watch = stub.Watch(request, timeout=10)
-            assert next(watch).status == SERVING
-            stopped = app.drain(grace=2.0)
-            assert next(watch).status == NOT_SERVING  # the in-flight stream still gets it
-            assert stopped.wait(timeout=10)
-    finally:
-        app.stop()
+    with serving(Settings(port=0, grace_seconds=2.0)) as app, channel_to(app) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        request = health_pb2.HealthCheckRequest(service="matcher.v1.MatchService")
+        watch = stub.Watch(request, timeout=10)
+        assert next(watch).status == SERVING
+        stopped = app.drain(grace=2.0)
+        assert next(watch).status == NOT_SERVING  # the in-flight stream still gets it
+        assert stopped.wait(timeout=10)
 
 
 def test_serve_logs_its_address_and_stops_on_sigterm() -> None:
@@ -201,17 +195,12 @@ def test_ipv6_host_is_bracketed() -> None:
 
 def test_message_limit_applies(test_settings: Settings) -> None:
     small = dataclasses.replace(test_settings, max_message_bytes=4096)
-    app = create_server(small)
-    app.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            stub = match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
-            big = match_pb2.MatchRequest(
-                volunteers=[match_pb2.Volunteer(id=f"v{i:05d}") for i in range(500)]
-            )
-            with pytest.raises(grpc.RpcError) as caught:
-                stub.Match(big, timeout=10)
-            assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    finally:
-        app.stop()
+    with serving(small) as app, channel_to(app) as channel:
+        stub = match_pb2_grpc.MatchServiceStub(channel)  # type: ignore[no-untyped-call]
+        big = match_pb2.MatchRequest(
+            volunteers=[match_pb2.Volunteer(id=f"v{i:05d}") for i in range(500)]
+        )
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Match(big, timeout=10)
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert np.isfinite(small.grace_seconds)

@@ -24,7 +24,7 @@ from matcher.config import ConfigError, Settings
 from matcher.service.server import MatcherServer, create_server
 from matcher.tls import SERVER_NAME_OPTION, channel_credentials
 from matcher.tools.status import StatusTls, run_status
-from tests.conftest import make_valid_request
+from tests.support.service import make_valid_request, serving
 from tests.support.tls_certs import Pki, make_pki
 
 BASE = Settings(port=0, workers=2, metrics_port=-1, grace_seconds=0.5)
@@ -45,15 +45,6 @@ def keep_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
-def _start(settings: Settings) -> Iterator[MatcherServer]:
-    app = create_server(settings)
-    app.start()
-    try:
-        yield app
-    finally:
-        app.stop()
-
-
 @pytest.fixture(scope="module")
 def tls_server(pki: Pki) -> Iterator[MatcherServer]:
     settings = Settings.from_env(
@@ -64,13 +55,15 @@ def tls_server(pki: Pki) -> Iterator[MatcherServer]:
             "MATCHER_TLS_KEY_FILE": pki.server_key,
         }
     )
-    yield from _start(settings)
+    with serving(settings) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def mtls_server(pki: Pki) -> Iterator[MatcherServer]:
     tls = {"tls_cert_file": pki.server_cert, "tls_key_file": pki.server_key}
-    yield from _start(BASE.with_overrides(**tls, tls_client_ca_file=pki.ca))
+    with serving(BASE.with_overrides(**tls, tls_client_ca_file=pki.ca)) as app:
+        yield app
 
 
 def _target(app: MatcherServer) -> str:

@@ -21,8 +21,9 @@ import numpy as np
 
 from matcher.core.model import MatchResult, Policy, RequestBatch, Urgency, VolunteerPool
 from matcher.core.skills import N_SKILLS, SKILL_BIT
+from tests.support.times import HOUR
 
-H = 3600  # seconds per hour: windows are given in hours of day 0
+H = HOUR  # windows here are given in hours of day 0 (not of the test day T0)
 QABQA = (36.27, 100.62)
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEG_LAT = EARTH_RADIUS_KM * math.pi / 180.0

@@ -24,7 +24,7 @@ from grpc_status import rpc_status
 from gateway.config import GatewaySettings
 from gateway.serving import GatewayThread
 from matcher.config import Settings
-from matcher.service.server import create_server
+from tests.support.service import serving
 
 PROBE_PACKAGE = "gatewaytest.v1"
 PROBE_SERVICE = f"{PROBE_PACKAGE}.ProbeService"
@@ -43,14 +43,10 @@ class Stack:
 @contextmanager
 def matcher_stack(settings: Settings, **gateway: Any) -> Iterator[Stack]:
     """A fresh matcher server (own in-memory registry) and a gateway in front of it."""
-    app = create_server(settings)
-    app.start()
-    target = f"127.0.0.1:{app.port}"
-    try:
+    with serving(settings) as app:
+        target = f"127.0.0.1:{app.port}"
         with GatewayThread(GatewaySettings(grpc_target=target, port=0, **gateway)) as gw:
             yield Stack(target, gw.url)
-    finally:
-        app.stop()
 
 
 def _field(

@@ -1,9 +1,11 @@
 """Builders shared by the order tests: orders in readable units, order stores of both kinds
-(Redis: database 14, a key prefix of the test's own, cleaned up), and a manual clock."""
+(Redis: a key prefix of the test's own, cleaned up), a manual clock, a real server with stubs
+of every service, and a reader of a volunteer's offer stream."""
 
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -21,7 +23,7 @@ from matcher.orders.model import Order, Resident, ServiceSpec
 from matcher.orders.store.base import OrderStore
 from matcher.orders.store.memory import MemoryOrderStore
 from matcher.orders.store.redis import RedisOrderStore
-from matcher.service.server import MatcherServer, create_server
+from matcher.service.server import MatcherServer
 from matcher.v1 import (
     match_pb2,
     orders_pb2,
@@ -30,13 +32,11 @@ from matcher.v1 import (
     volunteers_pb2,
     volunteers_pb2_grpc,
 )
-from tests.support.registry import private_prefix, shared_redis_or_skip
+from tests.support.redis_db import on_store, private_prefix, shared_redis_or_skip
+from tests.support.registry import QABQA
+from tests.support.service import channel_to, serving
+from tests.support.times import HOUR, T0
 
-#: 2022-06-15 08:00 UTC, the morning of the test day.
-T0 = 1_655_280_000
-HOUR = 3600
-QABQA = (36.27, 100.62)
-REDIS_URL = "redis://127.0.0.1:6379/14"
 #: Offer states that hold the volunteer's time.
 LIVE_OFFER_STATES = (orders_pb2.OFFER_STATE_OPEN, orders_pb2.OFFER_STATE_ACCEPTED)
 
@@ -237,30 +237,15 @@ def running_system(
 ) -> Iterator[OrderSystem]:
     """A started server (its clock at T0 unless given) and stubs; stopped afterwards."""
     clock = clock or ManualClock()
-    app = create_server(settings, clock=clock)
-    app.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            yield system_over(app, clock, channel)
-    finally:
-        app.stop()
+    with serving(settings, clock=clock) as app, channel_to(app) as channel:
+        yield system_over(app, clock, channel)
 
 
 @contextmanager
 def system_on(kind: str, settings: Settings = ORDER_SETTINGS) -> Iterator[OrderSystem]:
     """``running_system`` on the memory store or on a private Redis prefix."""
-    if kind == "memory":
-        with running_system(settings) as system:
-            yield system
-        return
-    client = shared_redis_or_skip()
-    try:
-        with private_prefix(client) as prefix:
-            redis_settings = settings.with_overrides(store=REDIS_URL, redis_prefix=prefix)
-            with running_system(redis_settings) as system:
-                yield system
-    finally:
-        client.close()
+    with on_store(kind, settings) as chosen, running_system(chosen) as system:
+        yield system
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -268,6 +253,34 @@ def system(request: pytest.FixtureRequest) -> Iterator[OrderSystem]:
     """A running server on each store kind, clock at T0, rounds on demand."""
     with system_on(request.param) as running:
         yield running
+
+
+#: What an offer stream delivered: (offer id, offer state), or the error that ended it.
+Seen = tuple[str, int] | grpc.RpcError
+
+
+@contextmanager
+def watching(system: OrderSystem, vid: str) -> Iterator[queue.Queue[Seen]]:
+    """``vid``'s WatchOffers stream read in a thread into a queue; cancelled afterwards (the
+    CANCELLED that ends it then is not queued)."""
+    got: queue.Queue[Seen] = queue.Queue()
+    call = system.offers.WatchOffers(orders_pb2.WatchOffersRequest(volunteer_id=vid))
+
+    def read() -> None:
+        try:
+            for message in call:
+                got.put((message.offer.offer_id, message.offer.state))
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.CANCELLED:
+                got.put(error)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        yield got
+    finally:
+        call.cancel()
+        reader.join(timeout=5)
 
 
 def check_no_double_booking(orders: list[orders_pb2.Order]) -> int:

@@ -9,7 +9,6 @@ where they fail: CI must run them.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -18,10 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 import redis
 
-from tests.support.registry import free_port, wait_until
+from tests.support.net import free_port, wait_until
+from tests.support.prerequisites import missing_prerequisite
 
 
 class PrivateRedis:
@@ -86,10 +85,9 @@ def private_redis_server() -> Iterator[PrivateRedis]:
     """A started ``PrivateRedis``, killed and its directory removed afterwards. Skips when
     ``redis-server`` is not installed (fails instead under ``CI=true``)."""
     if shutil.which("redis-server") is None:
-        reason = "redis-server is not installed: the fault tests need a Redis of their own"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing_prerequisite(
+            "redis-server is not installed: the fault tests need a Redis of their own"
+        )
     directory = Path(tempfile.mkdtemp(prefix="matcher-redis-"))
     server = PrivateRedis(directory)
     try:

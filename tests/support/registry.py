@@ -1,13 +1,9 @@
 """Builders shared by the registry tests: readable volunteers and requests around Qabqa, a
-real server over one store (memory or a private Redis key prefix), error readers, and the
-helpers that find free ports and wait for conditions."""
+real server over one store with stubs of every service, and readers of a failed call's
+error details."""
 
 from __future__ import annotations
 
-import os
-import socket
-import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,26 +11,18 @@ from typing import cast
 
 import grpc
 import pytest
-import redis
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from matcher.config import Settings
-from matcher.service.server import MatcherServer, create_server
+from matcher.service.server import MatcherServer
 from matcher.v1 import match_pb2, match_pb2_grpc, volunteers_pb2, volunteers_pb2_grpc
+from tests.support.core import QABQA
+from tests.support.service import channel_to, serving
+from tests.support.times import HOUR, T0, window
 
-#: 2022-06-15 08:00 UTC, the morning of the test day.
-T0 = 1_655_280_000
-HOUR = 3600
-QABQA = (36.27, 100.62)
-#: The database the registry tests use on the shared Redis (contract tests use 15).
-REDIS_DB_URL = "redis://127.0.0.1:6379/14"
 VOLUNTEER_SERVICE = "matcher.v1.VolunteerService"
-
-
-def window(start: int, end: int) -> match_pb2.TimeWindow:
-    return match_pb2.TimeWindow(start={"seconds": start}, end={"seconds": end})
 
 
 def upsert(
@@ -147,59 +135,5 @@ def registry_over(channel: grpc.Channel, app: MatcherServer | None = None) -> Re
 @contextmanager
 def running_registry(settings: Settings) -> Iterator[Registry]:
     """A started server for ``settings`` and a channel to it; stopped afterwards."""
-    app = create_server(settings)
-    app.start()
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            yield registry_over(channel, app)
-    finally:
-        app.stop()
-
-
-def shared_redis_or_skip() -> redis.Redis:
-    """A client of the registry tests' database; skips (fails under CI=true) without Redis."""
-    return redis_or_skip(REDIS_DB_URL)
-
-
-def redis_or_skip(url: str, timeout: float = 2.0) -> redis.Redis:
-    """A client of the Redis ``url`` names, once it answers; the test skips (fails under
-    CI=true, where Redis must run) when it does not."""
-    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        client.close()
-        reason = f"Redis at 127.0.0.1:6379 is unreachable ({exc}); start redis-server"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return client
-
-
-@contextmanager
-def private_prefix(client: redis.Redis) -> Iterator[str]:
-    """A key prefix of this test's own; its keys are deleted afterwards."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    try:
-        yield prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``condition`` every 50 ms; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.05)
+    with serving(settings) as app, channel_to(app) as channel:
+        yield registry_over(channel, app)

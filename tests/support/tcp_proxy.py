@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 
 class TcpProxy:
-    """Forwards a loopback port to Redis; ``stop()`` cuts every connection like a restart."""
+    """Forwards a loopback port to ``target`` (host, port); ``stop()`` cuts every connection
+    like a restart."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target: tuple[str, int]) -> None:
         self.port = 0
-        self._target = ("127.0.0.1", target_port)
+        self._target = target
         self._running = threading.Event()
         self._threads: list[threading.Thread] = []
 

@@ -19,8 +19,8 @@ from benchmarks.report import markdown
 from benchmarks.scenarios.core_scaling import GEOGRAPHIES, QUICK_SIZES, compare
 from benchmarks.suite import Progress
 from benchmarks.targets import MET, NOT_MEASURED, NOT_MET
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 QUICK_TIMEOUT_S = 300
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

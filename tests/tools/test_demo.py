@@ -10,7 +10,8 @@ from matcher.core.greedy import greedy_match
 from matcher.core.model import Policy, Urgency
 from matcher.core.pool_index import PoolIndex
 from matcher.core.solve import solve_match
-from matcher.tools.demo import TIERS, DemoReport, main, run_demo
+from matcher.tools.demo import main, run_demo
+from matcher.tools.demo_report import TIERS, DemoReport
 from matcher.tools.synthetic import TOWNS, gonghe_day
 
 SEED, N_REQUESTS, N_VOLUNTEERS = 7, 150, 500

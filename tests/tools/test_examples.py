@@ -9,14 +9,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
 from tests.support.gateway import Stack, matcher_stack
+from tests.support.paths import ROOT
+from tests.support.prerequisites import missing_prerequisite
+from tests.support.service import TEST_SETTINGS
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
@@ -62,9 +62,7 @@ def test_python_client_example_reports_an_unreachable_server() -> None:
 
 def test_curl_walkthrough(stack: Stack) -> None:
     if shutil.which("curl") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("curl is required under CI=true to run examples/curl_walkthrough.sh")
-        pytest.skip("curl is not installed")
+        missing_prerequisite("curl is not installed: examples/curl_walkthrough.sh cannot run")
     result = _run(["bash", str(EXAMPLES / "curl_walkthrough.sh")], GATEWAY=stack.url)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout

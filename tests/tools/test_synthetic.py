@@ -23,8 +23,8 @@ from matcher.tools.synthetic import (
     nearest_town,
     uniform_day,
 )
+from tests.support.times import HOUR
 
-HOUR = 3600
 N_REQ, N_VOL = 4000, 20000
 Generator = Callable[[int, int, int], tuple[RequestBatch, VolunteerPool]]
 

@@ -16,9 +16,9 @@ from matcher.service.convert import upserts_to_records
 from matcher.tools.volunteer_file import FileFormatError, read_volunteer_file
 from matcher.tools.volunteer_import import check_file, run_import
 from matcher.v1 import volunteers_pb2
+from tests.support.paths import ROOT
 from tests.support.registry import Registry, running_registry
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 HEADER = "id,branch_id,team_ids,active,lat,lon,skills,availability,max_travel_km,rating"
 GOOD = (

@@ -197,17 +197,3 @@ def branch_account(branch_id: str) -> str:
 def moved_minutes(txn: Transaction) -> int:
     """How many minutes a transaction moves (the sum of its positive legs)."""
     return sum(p.minutes for p in txn.postings if p.minutes > 0)
-
-
-def open_order_store(url: str, *, prefix: str = "matcher") -> OrderStore:
-    """The order store ``url`` names: ``memory`` or a Redis URL (as ``open_store``)."""
-    if url == "memory":
-        from matcher.orders.store.memory import MemoryOrderStore
-
-        return MemoryOrderStore()
-    scheme = url.partition("://")[0] if "://" in url else ""
-    if scheme in ("redis", "rediss", "unix"):
-        from matcher.orders.store.redis import RedisOrderStore
-
-        return RedisOrderStore(url, prefix)
-    raise ValueError("unsupported order store: expected 'memory' or 'redis://host:port/db'")

@@ -195,17 +195,7 @@ class MemoryOrderStore:
         """Append the transaction's entries and update the totals (the lock is held)."""
         self._posted.add(txn.txn_id)
         for p in txn.postings:
-            entry = LedgerEntry(
-                len(self._entries) + 1,
-                txn.txn_id,
-                txn.kind,
-                p.account,
-                p.minutes,
-                txn.branch_id,
-                txn.at_ms,
-                txn.order_id,
-                txn.reason,
-            )
+            entry = txn.entry(p, sequence=len(self._entries) + 1)
             self._by_account[p.account].append(len(self._entries))
             self._entries.append(entry)
             self._balances[p.account] += p.minutes

@@ -5,7 +5,7 @@ Data model (``<p>`` is the key prefix, shared with the volunteer registry):
 ================================ ======== ==================================================
 key                              type     value
 ================================ ======== ==================================================
-``<p>:order:<id>``               string   the order as JSON (``codec``), version first
+``<p>:order:<id>``               string   the order as JSON (``store.json``), version first
 ``<p>:orders:<state>``           zset     ids of the orders in that state, scored by
                                           creation time (ms)
 ``<p>:hold:<volunteer>``         hash     hold (offer) id -> ``start end deadline_ms``
@@ -19,32 +19,33 @@ key                              type     value
 ``<p>:bank:branches``            hash     ``<branch>\\t<earned|redeemed|orders>`` -> total
 ================================ ======== ==================================================
 
-Every write is one Lua script (``redis_scripts``): an order write, its holds and its ledger
+Every write is one Lua script (``store.scripts``): an order write, its holds and its ledger
 transaction happen together or not at all, on whichever process runs it. ``commit_many``
 sends up to ``WRITES_PER_SCRIPT`` order writes per script, each checked and applied on its
-own. A script finds the stored order's state in its text (``codec``), so a commit is one
-round trip. Deadlines are
-compared with the ``now_ms`` the caller passes (the dispatcher's clock), not Redis' clock,
-so a simulated day and the tests control time. The scripts touch several volunteers' and
-accounts' keys, so the store needs one Redis node (or a primary with replicas), not a
-Redis Cluster. Connection failures become ``StoreUnavailableError`` in one place.
+own. A script finds the stored order's state in its text (``store.json``), so a commit is one
+round trip. Deadlines are compared with the ``now_ms`` the caller passes (the dispatcher's
+clock), not Redis' clock, so a simulated day and the tests control time. The scripts touch
+several volunteers' and accounts' keys, so the store needs one Redis node (or a primary with
+replicas), not a Redis Cluster. Connection failures become ``StoreUnavailableError`` in one place.
+
+This module holds the orders and holds; the ledger half (``post``, entries, balances, branch
+figures) is ``redis_ledger.RedisLedger``, which ``RedisOrderStore`` extends, and what both
+share with the volunteer store is ``matcher.registry.store.redis_base``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import redis
 
 from matcher.errors import NotFoundError
 from matcher.orders.model import (
     NO_HOLD_CHANGES,
-    BranchFigures,
     Hold,
     HoldChanges,
-    LedgerEntry,
     Order,
     OrderState,
     Transaction,
@@ -53,13 +54,14 @@ from matcher.orders.store import json as codec
 from matcher.orders.store import scripts as redis_scripts
 from matcher.orders.store.base import (
     HoldConflictError,
-    InsufficientBalanceError,
     OrderWrite,
     StaleOrderError,
     StateCensus,
     WriteOutcome,
-    moved_minutes,
 )
+from matcher.orders.store.redis_ledger import RedisLedger, ledger_args
+from matcher.orders.store.scripts import raise_refusal
+from matcher.registry.store.redis_base import reply_text
 from matcher.registry.store.redis_errors import translate_redis_errors
 
 #: Order writes per ``COMMIT_MANY`` call (one round trip each): bounds how long one script
@@ -71,54 +73,26 @@ WRITES_PER_SCRIPT = 100
 #: 4 KB each with a typical history: 80 MB at most).
 DECODED_ORDERS_KEPT = 20_000
 
-P = ParamSpec("P")
-T = TypeVar("T")
 
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-class RedisOrderStore:
+class RedisOrderStore(RedisLedger):
     """Orders, holds and the ledger in Redis (see the module docstring for the keys)."""
 
     def __init__(
         self, client_or_url: redis.Redis | str, prefix: str = "matcher", *, timeout: float = 2.0
     ) -> None:
-        self._owns_client = isinstance(client_or_url, str)
-        if isinstance(client_or_url, str):
-            client_or_url = redis.Redis.from_url(
-                client_or_url,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                health_check_interval=10,
-            )
-        self._redis = client_or_url
-        self._p = prefix
+        super().__init__(client_or_url, prefix, timeout=timeout)
         self._decoded: dict[str, tuple[bytes | str, Order]] = {}  # see ``_decode``
         # Indexed by state number (1..7), as the scripts expect.
         self._state_keys = [self._state_key(state) for state in sorted(OrderState)]
-        self._create = client_or_url.register_script(redis_scripts.CREATE)
-        self._commit = client_or_url.register_script(redis_scripts.COMMIT)
-        self._commit_many = client_or_url.register_script(redis_scripts.COMMIT_MANY)
-        self._post_script = client_or_url.register_script(redis_scripts.POST)
-        kwargs = client_or_url.connection_pool.connection_kwargs
-        where = kwargs.get("path") or f"{kwargs.get('host', 'localhost')}:{kwargs.get('port')}"
-        self._description = f"redis {where}/{kwargs.get('db', 0)} prefix={prefix}"
-
-    @property
-    def description(self) -> str:
-        return self._description
+        self._create = self._redis.register_script(redis_scripts.CREATE)
+        self._commit = self._redis.register_script(redis_scripts.COMMIT)
+        self._commit_many = self._redis.register_script(redis_scripts.COMMIT_MANY)
 
     def _order_key(self, order_id: str) -> str:
-        return f"{self._p}:order:{order_id}"
+        return f"{self._prefix}:order:{order_id}"
 
     def _state_key(self, state: OrderState) -> str:
-        return f"{self._p}:orders:{state.name.lower()}"
-
-    def _ledger_keys(self) -> list[str]:
-        p = self._p
-        return [f"{p}:bank:balance", f"{p}:bank:posted", f"{p}:ledger", f"{p}:bank:branches"]
+        return f"{self._prefix}:orders:{state.name.lower()}"
 
     @property
     def redis_where(self) -> str:
@@ -168,7 +142,7 @@ class RedisOrderStore:
         pipe = self._redis.pipeline(transaction=False)
         for state in states:
             pipe.zrange(self._state_key(state), 0, -1, withscores=True)
-        scored = [(score, _text(i)) for rows in pipe.execute() for i, score in rows]
+        scored = [(score, reply_text(i)) for rows in pipe.execute() for i, score in rows]
         return [i for _, i in sorted(scored)]
 
     @translate_redis_errors
@@ -199,9 +173,9 @@ class RedisOrderStore:
         self._add_write(OrderWrite(order, holds), keys, args)
         if txn is not None:
             keys += self._account_keys(txn)
-            args += _ledger_args(txn)
+            args += ledger_args(txn)
         reply = self._commit(keys=keys, args=args)
-        _raise_refusal(reply, order)
+        raise_refusal(reply, order)
         return written
 
     @translate_redis_errors
@@ -217,7 +191,7 @@ class RedisOrderStore:
         out: list[WriteOutcome] = []
         for write, reply in zip(writes, replies, strict=True):
             try:
-                _raise_refusal(reply, write.order)
+                raise_refusal(reply, write.order)
             except (NotFoundError, StaleOrderError, HoldConflictError) as refusal:
                 out.append(refusal)
             else:
@@ -226,7 +200,7 @@ class RedisOrderStore:
 
     def _fixed_keys(self) -> list[str]:
         """The keys every order write names first: the state sets by number, the held set."""
-        return [*self._state_keys, f"{self._p}:held"]
+        return [*self._state_keys, f"{self._prefix}:held"]
 
     def _add_write(self, write: OrderWrite, keys: list[str], args: list[str | int]) -> None:
         """Append one order write's keys and arguments (``redis_scripts._ORDER``)."""
@@ -242,7 +216,10 @@ class RedisOrderStore:
             len(holds.release),
         ]
         for hold in holds.add:
-            keys += [self._hold_key(hold.volunteer_id), f"{self._p}:offered:{hold.volunteer_id}"]
+            keys += [
+                self._hold_key(hold.volunteer_id),
+                f"{self._prefix}:offered:{hold.volunteer_id}",
+            ]
             args += [hold.volunteer_id, hold.hold_id, hold.start, hold.end, hold.deadline_ms]
         for volunteer_id, hold_id in holds.release:
             keys.append(self._hold_key(volunteer_id))
@@ -250,122 +227,26 @@ class RedisOrderStore:
 
     @translate_redis_errors
     def holds(self) -> list[Hold]:
-        volunteers = sorted(_text(v) for v in self._redis.smembers(f"{self._p}:held"))
+        volunteers = sorted(reply_text(v) for v in self._redis.smembers(f"{self._prefix}:held"))
         pipe = self._redis.pipeline(transaction=False)
         for volunteer_id in volunteers:
             pipe.hgetall(self._hold_key(volunteer_id))
         found: list[Hold] = []
         for volunteer_id, rows in zip(volunteers, pipe.execute(), strict=True):
-            found += [codec.decode_hold(volunteer_id, _text(k), _text(v)) for k, v in rows.items()]
+            found += [
+                codec.decode_hold(volunteer_id, reply_text(k), reply_text(v))
+                for k, v in rows.items()
+            ]
         return found
 
     @translate_redis_errors
     def volunteer_order_ids(self, volunteer_id: str) -> list[str]:
-        ids: list[Any] = self._redis.zrange(f"{self._p}:offered:{volunteer_id}", 0, -1)
-        return [_text(i) for i in ids]
-
-    @translate_redis_errors
-    def post(self, txn: Transaction) -> bool:
-        keys = self._ledger_keys() + self._account_keys(txn)
-        reply = self._post_script(keys=keys, args=_ledger_args(txn))
-        _raise_refusal(reply, None)
-        return _text(reply[0]) == "ok"
-
-    @translate_redis_errors
-    def entries(self, account: str = "", start: int = 0, limit: int = 0) -> list[LedgerEntry]:
-        stop = start + limit - 1 if limit else -1
-        if not account:
-            texts = self._redis.lrange(f"{self._p}:ledger", start, stop)
-            return [codec.decode_entry(start + i + 1, t) for i, t in enumerate(texts)]
-        rows = self._redis.lrange(f"{self._p}:ledger:{account}", start, stop)
-        pairs = (_text(r).split(" ", 1) for r in rows)
-        return [codec.decode_entry(int(seq), text) for seq, text in pairs]
-
-    @translate_redis_errors
-    def entry_count(self, account: str = "") -> int:
-        key = f"{self._p}:ledger:{account}" if account else f"{self._p}:ledger"
-        return int(self._redis.llen(key))
-
-    @translate_redis_errors
-    def balances(self, accounts: Sequence[str]) -> list[int]:
-        if not accounts:
-            return []
-        values = self._redis.hmget(f"{self._p}:bank:balance", list(accounts))
-        return [int(v or 0) for v in values]
-
-    @translate_redis_errors
-    def branch_figures(self) -> list[BranchFigures]:
-        raw: dict[Any, Any] = self._redis.hgetall(f"{self._p}:bank:branches")
-        totals: dict[str, dict[str, int]] = {}
-        for key, value in raw.items():
-            branch, _, name = _text(key).rpartition("\t")
-            totals.setdefault(branch, {})[name] = int(value)
-        return [
-            BranchFigures(
-                b,
-                earned_minutes=t.get("earned", 0),
-                redeemed_minutes=t.get("redeemed", 0),
-                completed_orders=t.get("orders", 0),
-            )
-            for b, t in sorted(totals.items())
-        ]
-
-    @translate_redis_errors
-    def ping(self) -> None:
-        self._redis.ping()
-
-    def close(self) -> None:
-        """Close the connections, if this store opened them."""
-        if self._owns_client:
-            self._redis.close()
+        ids: list[Any] = self._redis.zrange(f"{self._prefix}:offered:{volunteer_id}", 0, -1)
+        return [reply_text(i) for i in ids]
 
     def _hold_key(self, volunteer_id: str) -> str:
-        return f"{self._p}:hold:{volunteer_id}"
-
-    def _account_keys(self, txn: Transaction) -> list[str]:
-        return [f"{self._p}:ledger:{p.account}" for p in txn.postings]
+        return f"{self._prefix}:hold:{volunteer_id}"
 
 
 def _at_version(order: Order, version: int) -> Order:
     return dataclasses.replace(order, version=version)
-
-
-def _ledger_args(txn: Transaction) -> list[str | int]:
-    args: list[str | int] = [
-        txn.txn_id,
-        int(txn.kind),
-        txn.branch_id,
-        txn.guard_account,
-        txn.guard_minutes,
-        moved_minutes(txn),
-        len(txn.postings),
-    ]
-    for p in txn.postings:
-        entry = LedgerEntry(
-            0,
-            txn.txn_id,
-            txn.kind,
-            p.account,
-            p.minutes,
-            txn.branch_id,
-            txn.at_ms,
-            txn.order_id,
-            txn.reason,
-        )
-        args += [p.account, p.minutes, codec.encode_entry_fields(entry)]
-    return args
-
-
-def _raise_refusal(reply: list[Any], order: Order | None) -> None:
-    """Raise the error a script reported, if it reported one."""
-    verdict = _text(reply[0])
-    which = order.order_id if order is not None else ""
-    if verdict == "missing":
-        raise NotFoundError(f"order {which} does not exist")
-    if verdict == "stale":
-        version = order.version if order is not None else 0
-        raise StaleOrderError(f"order {which} changed (version {_text(reply[1])}, not {version})")
-    if verdict == "held":
-        raise HoldConflictError(_text(reply[1]), _text(reply[2]))
-    if verdict == "short":
-        raise InsufficientBalanceError(_text(reply[1]), int(reply[2]), int(reply[3]))

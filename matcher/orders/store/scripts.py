@@ -14,6 +14,15 @@ per posting's account from ``ak`` (its items are ``<sequence> <entry text>``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from matcher.errors import NotFoundError
+from matcher.orders.store.base import HoldConflictError, InsufficientBalanceError, StaleOrderError
+from matcher.registry.store.redis_base import reply_text
+
+if TYPE_CHECKING:
+    from matcher.orders.model import Order
+
 _LEDGER = r"""
 -- Whether the transaction at ARGV[a..] was posted before, and the guard's refusal if any.
 local function ledger_check(a, k)
@@ -189,3 +198,20 @@ ledger_post(1, 1, 5)
 return {'ok'}
 """
 )
+
+
+def raise_refusal(reply: list[Any], order: Order | None) -> None:
+    """Raise the error a script's ``reply`` reports (``order``: the one written), if any."""
+    verdict = reply_text(reply[0])
+    which = order.order_id if order is not None else ""
+    if verdict == "missing":
+        raise NotFoundError(f"order {which} does not exist")
+    if verdict == "stale":
+        version = order.version if order is not None else 0
+        raise StaleOrderError(
+            f"order {which} changed (version {reply_text(reply[1])}, not {version})"
+        )
+    if verdict == "held":
+        raise HoldConflictError(reply_text(reply[1]), reply_text(reply[2]))
+    if verdict == "short":
+        raise InsufficientBalanceError(reply_text(reply[1]), int(reply[2]), int(reply[3]))

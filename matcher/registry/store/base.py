@@ -18,6 +18,7 @@ from typing import Protocol
 
 from matcher.errors import ConflictError
 from matcher.registry.model import Changes, Snapshot, VolunteerRecord
+from matcher.store_url import MEMORY_STORE
 
 #: Write calls remembered for ``changes_since`` unless a store is told otherwise.
 DEFAULT_CHANGE_LOG_LENGTH = 100_000
@@ -128,18 +129,15 @@ def conflict(volunteer_id: str, expected: int, stored: int) -> ConflictError:
 def open_store(
     url: str, *, prefix: str = "matcher", change_log_length: int = DEFAULT_CHANGE_LOG_LENGTH
 ) -> VolunteerStore:
-    """The store ``url`` names: ``memory`` or ``redis://[:password@]host:port/db``.
-
-    ``prefix`` starts every Redis key. Raises ``ValueError`` for any other URL.
+    """The registry store ``url`` names, on its own: ``memory`` or a Redis URL
+    (``matcher.store_url``), with ``prefix`` starting every Redis key. A server opens its two
+    stores together, over one connection (``matcher.service.stores.open_stores``); this is
+    for tools and tests. Raises ``StoreURLError`` (a ``ValueError``) for any other URL.
     """
-    if url == "memory":
+    if url == MEMORY_STORE:
         from matcher.registry.store.memory import MemoryStore
 
         return MemoryStore(change_log_length=change_log_length)
-    scheme = url.partition("://")[0] if "://" in url else ""
-    if scheme in ("redis", "rediss", "unix"):
-        from matcher.registry.store.redis import RedisStore
+    from matcher.registry.store.redis import RedisStore
 
-        return RedisStore(url, prefix, change_log_length=change_log_length)
-    shown = f"scheme {scheme!r}" if scheme else ("URL" if "@" in url else repr(url))
-    raise ValueError(f"unsupported store {shown}: expected 'memory' or 'redis://host:port/db'")
+    return RedisStore(url, prefix, change_log_length=change_log_length)

@@ -5,7 +5,7 @@ Data model (``<p>`` is the key prefix, ``matcher`` by default):
 =============================== ======== ===================================================
 key                             type     value
 =============================== ======== ===================================================
-``<p>:vol:{<branch>}:<id>``     string   the record as compact JSON (``record_json``); the
+``<p>:vol:{<branch>}:<id>``     string   the record as compact JSON (``store.json``); the
                                          braces make the branch the Redis Cluster hash tag;
                                          branch ``""`` is written ``{_}``
 ``<p>:vol-branch``              hash     volunteer id -> branch id (finds a record's key)
@@ -17,7 +17,7 @@ key                             type     value
                                          length (100,000 by default)
 =============================== ======== ===================================================
 
-Every write is one Lua script (``redis_scripts``) that checks expected versions, reads the old
+Every write is one Lua script (``store.scripts``) that checks expected versions, reads the old
 versions and created times, writes the records, fixes the branch index (a branch move deletes
 the old key), bumps the registry version and appends the change entry: Redis runs it whole, so
 no record is half-written and no index points at nothing. New versions and ``updated_ms``
@@ -40,39 +40,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import redis
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.retry import Retry
 
 from matcher.errors import StoreUnavailableError
 from matcher.registry.model import Changes, Snapshot, VolunteerRecord
 from matcher.registry.store import json as record_json
 from matcher.registry.store import scripts as redis_scripts
 from matcher.registry.store.base import DEFAULT_CHANGE_LOG_LENGTH, check_batch, conflict
+from matcher.registry.store.redis_base import RedisClientStore, reply_text
 from matcher.registry.store.redis_errors import translate_redis_errors
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 _MGET_CHUNK = 1_000
 _SNAPSHOT_ATTEMPTS = 5
-#: Retry only failures to connect or send, briefly; a timeout surfaces at once, because a write
-#: that timed out may have been applied and re-sending it is not always harmless.
-_RETRY = Retry(
-    ExponentialWithJitterBackoff(base=0.02, cap=0.25),
-    retries=3,
-    supported_errors=(RedisConnectionError,),
-)
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-class RedisStore:
+class RedisStore(RedisClientStore):
     """Volunteer records in Redis (see the module docstring for the keys)."""
 
     def __init__(
@@ -85,39 +69,18 @@ class RedisStore:
     ) -> None:
         if change_log_length < 1:
             raise ValueError(f"change_log_length must be >= 1, not {change_log_length}")
-        self._owns_client = isinstance(client_or_url, str)
-        if isinstance(client_or_url, str):
-            client_or_url = redis.Redis.from_url(
-                client_or_url,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
-                health_check_interval=10,
-                retry=_RETRY,
-            )
-        self._redis = client_or_url
-        self._prefix = prefix
+        super().__init__(client_or_url, prefix, timeout=socket_timeout)
         self._log_length = change_log_length
         self._index_key = f"{prefix}:vol-branch"
         self._version_key = f"{prefix}:registry:version"
         self._keys = [self._index_key, self._version_key, f"{prefix}:registry:changes"]
-        self._upsert = client_or_url.register_script(redis_scripts.UPSERT)
-        self._delete = client_or_url.register_script(redis_scripts.DELETE)
-        self._read = client_or_url.register_script(redis_scripts.READ)
-        self._changes = client_or_url.register_script(redis_scripts.CHANGES)
-        self._address, url = _address_and_url(client_or_url.connection_pool)
-        self._description = f"{url} prefix={prefix}"
-
-    @property
-    def description(self) -> str:
-        return self._description
+        self._upsert = self._redis.register_script(redis_scripts.UPSERT)
+        self._delete = self._redis.register_script(redis_scripts.DELETE)
+        self._read = self._redis.register_script(redis_scripts.READ)
+        self._changes = self._redis.register_script(redis_scripts.CHANGES)
 
     def _record_key(self, branch_id: str, volunteer_id: str) -> str:
         return f"{self._prefix}:vol:{{{branch_id or '_'}}}:{volunteer_id}"
-
-    @property
-    def redis_where(self) -> str:
-        """``Redis at host:port`` (for error messages)."""
-        return f"Redis at {self._address}"
 
     @translate_redis_errors
     def upsert(
@@ -184,7 +147,7 @@ class RedisStore:
             return Changes(current, complete=False)
         pairs = list(zip(reply[2::2], reply[3::2], strict=True))
         upserted = tuple(record_json.decode(text) for _, text in pairs if text is not None)
-        deleted = tuple(_text(i) for i, text in pairs if text is None)
+        deleted = tuple(reply_text(i) for i, text in pairs if text is None)
         return Changes(current, upserted, deleted)
 
     @translate_redis_errors
@@ -199,41 +162,21 @@ class RedisStore:
                     by_id.pop(gone, None)
                 return Snapshot(changes.version, tuple(by_id[i] for i in sorted(by_id)))
         raise StoreUnavailableError(
-            f"Redis at {self._address}: the registry changed too fast for a consistent snapshot"
+            f"{self.redis_where}: the registry changed too fast for a consistent snapshot"
         )
 
     def _read_all(self) -> Iterable[VolunteerRecord]:
         """Every record, each as it was at some moment during the read (not one version)."""
         index: dict[Any, Any] = self._redis.hgetall(self._index_key)
-        keys = [self._record_key(_text(b), _text(i)) for i, b in index.items()]
+        keys = [self._record_key(reply_text(b), reply_text(i)) for i, b in index.items()]
         pipe = self._redis.pipeline(transaction=False)
         for start in range(0, len(keys), _MGET_CHUNK):
             pipe.mget(keys[start : start + _MGET_CHUNK])
         for chunk in pipe.execute():
             yield from (record_json.decode(t) for t in chunk if t is not None)
 
-    @translate_redis_errors
-    def ping(self) -> None:
-        self._redis.ping()
-
-    def close(self) -> None:
-        """Close the connections, if this store opened them (a client passed in stays open)."""
-        if self._owns_client:
-            self._redis.close()
-
-
-def _address_and_url(pool: redis.ConnectionPool) -> tuple[str, str]:
-    """Where ``pool`` connects (``host:port``) and its URL without credentials."""
-    kwargs = pool.connection_kwargs
-    db = kwargs.get("db", 0)
-    if "path" in kwargs:
-        return f"unix:{kwargs['path']}", f"unix://{kwargs['path']}?db={db}"
-    address = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
-    scheme = "rediss" if issubclass(pool.connection_class, redis.SSLConnection) else "redis"
-    return address, f"{scheme}://{address}/{db}"
-
 
 def _raise_conflict(reply: list[Any]) -> None:
     """Raise the ``ConflictError`` a script reported, if it reported one."""
-    if _text(reply[0]) == "conflict":
-        raise conflict(_text(reply[1]), int(reply[2]), int(reply[3]))
+    if reply_text(reply[0]) == "conflict":
+        raise conflict(reply_text(reply[1]), int(reply[2]), int(reply[3]))

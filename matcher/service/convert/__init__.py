@@ -12,9 +12,10 @@ module              converts
 ``checks``          shared: limits, the violation collector, id / point / window checks
 ``volunteer_in``    ``Volunteer`` messages -> a columnar ``VolunteerPool`` (inline and upserts)
 ``match_in``        ``MatchRequest`` -> requests, policy and inline pool or pool selector
-``match_out``       requests, pools and the ``MatchResult`` -> messages
+``match_out``       requests, pools and the ``MatchResult`` -> messages; time fields
 ``volunteers``      the registry: upserts -> ``VolunteerRecord``, records -> messages, filters
-``orders``          the order services: submissions, transitions, rounds, orders and offers
+``orders``          the order services' requests: submissions, transitions, queries, rounds
+``orders_out``      orders and offers -> messages
 ``timebank``        the time bank: redemptions, statements, balances, branch figures
 =================== ==========================================================================
 

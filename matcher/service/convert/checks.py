@@ -63,6 +63,15 @@ class Violations:
             raise ValidationError(self.items, truncated=self.truncated)
 
 
+class Scan:
+    """Parallel lists filled in one pass over repeated messages (with upb one pass beats one
+    comprehension per field): each field a subclass annotates starts as an empty list."""
+
+    def __init__(self) -> None:
+        for name in type(self).__annotations__:
+            setattr(self, name, [])
+
+
 def join(parent: str, name: str) -> str:
     """``parent.name``, or ``name`` alone at the top level (``parent`` empty)."""
     return f"{parent}.{name}" if parent else name

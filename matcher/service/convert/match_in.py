@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from matcher.config import Settings
 from matcher.core.arrays import U64
 from matcher.core.model import Policy, RequestBatch, VolunteerPool
 from matcher.errors import LimitExceededError
-from matcher.registry.view import Selector
+from matcher.registry.model import Selector
 from matcher.service.convert.checks import (
     FLOAT_MAX,
     MAX_RADIUS_KM,
@@ -26,6 +26,7 @@ from matcher.service.convert.checks import (
     MAX_WEIGHT,
     MIN_VALUE,
     UNKNOWN_SKILL,
+    Scan,
     Violations,
     bad_real,
     check_ids,
@@ -111,22 +112,21 @@ def _check_limits(msg: match_pb2.MatchRequest, limits: Settings) -> None:
         )
 
 
-@dataclass
-class _RequestScan:
+class _RequestScan(Scan):
     """Every field of every request, read in one pass (the fast way through upb)."""
 
-    ids: list[str] = field(default_factory=list)
-    remote: list[bool] = field(default_factory=list)
-    has_location: list[bool] = field(default_factory=list)
-    lat: list[float] = field(default_factory=list)
-    lon: list[float] = field(default_factory=list)
-    has_window: list[bool] = field(default_factory=list)
-    times: list[int] = field(default_factory=list)  # start s, start ns, end s, end ns
-    urgency: list[int] = field(default_factory=list)
-    needed: list[int] = field(default_factory=list)
-    max_km: list[float] = field(default_factory=list)
-    skill_counts: list[int] = field(default_factory=list)
-    codes: list[str] = field(default_factory=list)
+    ids: list[str]
+    remote: list[bool]
+    has_location: list[bool]
+    lat: list[float]
+    lon: list[float]
+    has_window: list[bool]
+    times: list[int]  # start s, start ns, end s, end ns
+    urgency: list[int]
+    needed: list[int]
+    max_km: list[float]
+    skill_counts: list[int]
+    codes: list[str]
 
 
 def _scan_requests(reqs: Sequence[match_pb2.ServiceRequest]) -> _RequestScan:

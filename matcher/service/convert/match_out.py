@@ -1,4 +1,5 @@
-"""Domain -> proto: requests and pools (for the demo, benchmarks and tests) and the result.
+"""Domain -> proto: requests and pools (for the demo, benchmarks and tests) and the result,
+and the window and timestamp fields every outgoing message shares.
 
 Repeated fields are built from plain dicts and lists in bulk (faster than message by
 message through upb).
@@ -115,7 +116,17 @@ def _split(items: Fields, counts: I64) -> list[Fields]:
 
 
 def _window(start: int, end: int) -> match_pb2.TimeWindow:
-    return match_pb2.TimeWindow(start={"seconds": start}, end={"seconds": end})
+    return match_pb2.TimeWindow(**window_fields(start, end))
+
+
+def window_fields(start: int, end: int) -> dict[str, Any]:
+    """A ``TimeWindow`` as plain fields, from epoch seconds."""
+    return {"start": {"seconds": start}, "end": {"seconds": end}}
+
+
+def timestamp_fields(epoch_ms: int) -> dict[str, int]:
+    """A ``Timestamp`` as plain fields, from epoch milliseconds."""
+    return {"seconds": epoch_ms // 1000, "nanos": (epoch_ms % 1000) * 1_000_000}
 
 
 _DETAIL = {

@@ -1,4 +1,5 @@
-"""The order services' messages <-> the order domain (``matcher.orders``), validated.
+"""The order services' messages -> the order domain (``matcher.orders``), validated; the way
+back is ``orders_out`` (re-exported here for the servicers).
 
 Paths in violations are the proto's (``request.window.start``, ``resident.resident_id``,
 ``hours_served``). A submitted ``ServiceRequest`` goes through the same checks as a Match
@@ -12,16 +13,17 @@ import base64
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from matcher.core.model import Policy, Urgency
 from matcher.core.skills import mask_codes
 from matcher.errors import FieldViolation, ValidationError
-from matcher.orders.model import Actor, Offer, OfferState, Order, OrderState, Resident, ServiceSpec
+from matcher.orders.model import Actor, OfferState, OrderState, Resident, ServiceSpec
 from matcher.orders.rounds import Scope
-from matcher.registry.view import Selector
+from matcher.registry.model import Selector
 from matcher.service.convert.checks import MAX_ID_CHARS, Violations, group_id_problem
 from matcher.service.convert.match_in import _read_policy, _read_requests
+from matcher.service.convert.orders_out import offer_to_proto as offer_to_proto
+from matcher.service.convert.orders_out import order_to_proto as order_to_proto
 from matcher.service.convert.volunteers import read_selector
 from matcher.v1 import match_pb2, orders_pb2
 
@@ -235,80 +237,3 @@ def decode_page_token(token: str, found: Violations) -> int:
 
 def _offset_digits(digits: str) -> bool:
     return digits.isascii() and digits.isdigit() and len(digits) <= MAX_TOKEN_DIGITS
-
-
-def spec_to_request(order_id: str, spec: ServiceSpec) -> dict[str, Any]:
-    """A ``ServiceRequest`` (as a dict) for an order's spec."""
-    request: dict[str, Any] = {
-        "id": order_id,
-        "required_skills": list(spec.skills),
-        "window": _window(spec.start, spec.end),
-        "urgency": int(spec.urgency),
-        "volunteers_needed": spec.volunteers_needed,
-        "remote": spec.remote,
-        "max_distance_km": spec.max_distance_km,
-    }
-    if not spec.remote or (spec.lat, spec.lon) != (0.0, 0.0):
-        request["location"] = {"lat": spec.lat, "lon": spec.lon}
-    return request
-
-
-def offer_to_proto(order: Order, made: Offer) -> orders_pb2.Offer:
-    return orders_pb2.Offer(**_offer(order, made, spec_to_request(order.order_id, order.spec)))
-
-
-def order_to_proto(order: Order) -> orders_pb2.Order:
-    """The full order: offers, history and the resident's contact."""
-    request = spec_to_request(order.order_id, order.spec)
-    return orders_pb2.Order(
-        order_id=order.order_id,
-        request=request,
-        branch_id=order.branch_id,
-        resident={"resident_id": order.resident.resident_id, "contact": order.resident.contact},
-        state=f"ORDER_STATE_{order.state.name}",
-        offers=[_offer(order, o, request) for o in order.offers],
-        accepted_volunteer_ids=list(order.accepted_volunteers),
-        hours_served=order.minutes_served / 60,
-        rating=order.stars,
-        rating_comment=order.comment,
-        history=[
-            {
-                "time": _timestamp(e.at_ms),
-                "event": e.event.value,
-                "from_state": int(e.from_state) if e.from_state is not None else 0,
-                "to_state": int(e.to_state),
-                "actor": int(e.actor),
-                "volunteer_id": e.volunteer_id,
-                "offer_id": e.offer_id,
-            }
-            for e in order.history
-        ],
-        create_time=_timestamp(order.created_ms),
-        update_time=_timestamp(order.updated_ms),
-        version=order.version,
-    )
-
-
-def _offer(order: Order, made: Offer, request: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "offer_id": made.offer_id,
-        "order_id": order.order_id,
-        "volunteer_id": made.volunteer_id,
-        "state": int(made.state),
-        "deadline": _timestamp(made.deadline_ms),
-        "request": request,
-        "volunteer_window": _window(made.window_start, made.window_end),
-        "distance_km": made.distance_km,
-        "create_time": _timestamp(made.created_ms),
-    }
-    if made.decided_ms:
-        out["decide_time"] = _timestamp(made.decided_ms)
-    return out
-
-
-def _window(start: int, end: int) -> dict[str, Any]:
-    return {"start": {"seconds": start}, "end": {"seconds": end}}
-
-
-def _timestamp(epoch_ms: int) -> dict[str, int]:
-    return {"seconds": epoch_ms // 1000, "nanos": (epoch_ms % 1000) * 1_000_000}

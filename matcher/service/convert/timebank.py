@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from matcher.orders.model import BranchFigures, LedgerEntry
 from matcher.orders.timebank import Balance
 from matcher.service.convert.checks import MAX_ID_CHARS, Violations, group_id_problem
+from matcher.service.convert.match_out import timestamp_fields
 from matcher.service.convert.orders import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -90,7 +91,7 @@ def entry_to_proto(entry: LedgerEntry) -> timebank_pb2.LedgerEntry:
         branch_id=entry.branch_id,
         order_id=entry.order_id,
         reason=entry.reason,
-        time={"seconds": entry.at_ms // 1000, "nanos": (entry.at_ms % 1000) * 1_000_000},
+        time=timestamp_fields(entry.at_ms),
     )
 
 

@@ -9,13 +9,12 @@ Each volunteer's path comes from an ``at`` function, so messages stay exact wher
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from matcher.core.arrays import I64, U8
 from matcher.core.model import VolunteerPool
-from matcher.core.skills import N_SKILLS
+from matcher.core.skills import N_SKILLS, held_masks
 from matcher.errors import LimitExceededError
 from matcher.service.convert.checks import (
     DEFAULT_SKILL_LEVEL,
@@ -23,6 +22,7 @@ from matcher.service.convert.checks import (
     MAX_SKILL_LEVEL,
     UNKNOWN_SKILL,
     Path,
+    Scan,
     Violations,
     bad_real,
     check_ids,
@@ -39,23 +39,22 @@ from matcher.service.convert.checks import (
 from matcher.v1 import match_pb2
 
 
-@dataclass
-class _VolunteerScan:
+class _VolunteerScan(Scan):
     """Every field of every volunteer, read in one pass (the fast way through upb)."""
 
-    ids: list[str] = field(default_factory=list)
-    has_home: list[bool] = field(default_factory=list)
-    lat: list[float] = field(default_factory=list)
-    lon: list[float] = field(default_factory=list)
-    travel: list[float] = field(default_factory=list)
-    rating: list[float] = field(default_factory=list)
-    rating_count: list[int] = field(default_factory=list)
-    hours: list[float] = field(default_factory=list)
-    skill_counts: list[int] = field(default_factory=list)
-    codes: list[str] = field(default_factory=list)
-    levels: list[int] = field(default_factory=list)
-    window_counts: list[int] = field(default_factory=list)
-    times: list[int] = field(default_factory=list)  # start s, start ns, end s, end ns
+    ids: list[str]
+    has_home: list[bool]
+    lat: list[float]
+    lon: list[float]
+    travel: list[float]
+    rating: list[float]
+    rating_count: list[int]
+    hours: list[float]
+    skill_counts: list[int]
+    codes: list[str]
+    levels: list[int]
+    window_counts: list[int]
+    times: list[int]  # start s, start ns, end s, end ns
 
 
 def _scan_volunteers(vols: Sequence[match_pb2.Volunteer]) -> _VolunteerScan:
@@ -115,10 +114,9 @@ def read_volunteers(
     owner, start, end = read_availability(
         vols, scan.window_counts, scan.times, found, max_windows, at
     )
-    bits = np.left_shift(np.uint64(1), np.arange(N_SKILLS, dtype=np.uint64))
     return VolunteerPool(
         ids=tuple(scan.ids),
-        skill_mask=((levels > 0) * bits).sum(axis=1, dtype=np.uint64),
+        skill_mask=held_masks(levels),
         levels=levels,
         lat=lat,
         lon=lon,

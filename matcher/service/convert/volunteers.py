@@ -18,8 +18,7 @@ from matcher.config import Settings
 from matcher.core.model import VolunteerPool
 from matcher.core.skills import SKILL_BIT, SKILL_CODES
 from matcher.errors import LimitExceededError
-from matcher.registry.model import Profile, VolunteerRecord
-from matcher.registry.view import Selector
+from matcher.registry.model import Profile, Selector, VolunteerRecord
 from matcher.service.convert.checks import (
     FLOAT_MAX,
     Violations,
@@ -29,6 +28,7 @@ from matcher.service.convert.checks import (
     group_id_problem,
     join,
 )
+from matcher.service.convert.match_out import timestamp_fields, window_fields
 from matcher.service.convert.volunteer_in import read_availability, read_volunteers
 from matcher.v1 import match_pb2, volunteers_pb2
 
@@ -236,9 +236,7 @@ def record_to_proto(record: VolunteerRecord) -> volunteers_pb2.RegisteredVolunte
         "id": record.id,
         "skills": [{"code": code, "level": level} for code, level in p.skills],
         "home": {"lat": p.lat, "lon": p.lon},
-        "availability": [
-            {"start": {"seconds": start}, "end": {"seconds": end}} for start, end in p.windows
-        ],
+        "availability": [window_fields(start, end) for start, end in p.windows],
         "max_travel_km": p.max_travel_km,
         "rating": p.rating,
         "rating_count": p.rating_count,
@@ -250,10 +248,6 @@ def record_to_proto(record: VolunteerRecord) -> volunteers_pb2.RegisteredVolunte
         team_ids=record.team_ids,
         active=record.active,
         version=record.version,
-        create_time=_timestamp(record.created_ms),
-        update_time=_timestamp(record.updated_ms),
+        create_time=timestamp_fields(record.created_ms),
+        update_time=timestamp_fields(record.updated_ms),
     )
-
-
-def _timestamp(epoch_ms: int) -> dict[str, int]:
-    return {"seconds": epoch_ms // 1000, "nanos": (epoch_ms % 1000) * 1_000_000}

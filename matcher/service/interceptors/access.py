@@ -1,4 +1,5 @@
-"""The one access interceptor: before any servicer runs it checks, in this order,
+"""The access interceptor, inside the observing one: before any servicer runs it checks, in
+this order,
 
 1. the deadline: a call whose deadline has already passed (it waited for a worker thread)
    is answered DEADLINE_EXCEEDED and never started;
@@ -19,11 +20,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
-from grpc_status import rpc_status
 
 from matcher.access import principal as principals
 from matcher.access.keys import KeyRing, load_key_ring
@@ -34,19 +34,13 @@ from matcher.config import Settings
 from matcher.errors import (
     AuthenticationError,
     DeadlineExceededError,
-    MatcherError,
     PermissionDeniedError,
 )
 from matcher.service import rpc_context
-from matcher.service.errors import to_status_proto
-from matcher.service.interceptors.observe import Behaviour, StreamBehaviour, wrap_handler
+from matcher.service.interceptors.handlers import HandlerInterceptor, guard_handler
 
-if TYPE_CHECKING:  # grpc's classes are generic in grpc-stubs only
-    from matcher.service.interceptors.observe import Continuation, Handler
-
-    _Interceptor = grpc.ServerInterceptor[Any, Any]
-else:
-    _Interceptor = grpc.ServerInterceptor
+if TYPE_CHECKING:
+    from matcher.service.interceptors.handlers import Handler
 
 logger = logging.getLogger(__name__)
 
@@ -97,45 +91,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class AccessInterceptor(_Interceptor):
+class AccessInterceptor(HandlerInterceptor):
     """Deadline, authentication, permission and rate limit of every guarded call."""
 
     def __init__(self, keys: KeyRing, limiter: RateLimiter) -> None:
         self._keys = keys
         self._limiter = limiter
 
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or is_open(method):
+    def rewrite(self, method: str, handler: Handler) -> Handler:
+        if is_open(method):
             return handler
-        return wrap_handler(
-            handler,
-            lambda behaviour: self._unary(method, behaviour),
-            lambda behaviour: self._stream(method, behaviour),
-        )
-
-    def _unary(self, method: str, behaviour: Behaviour) -> Behaviour:
-        def call(request: Any, context: grpc.ServicerContext) -> Any:
-            self._admit_or_abort(method, context)
-            return behaviour(request, context)
-
-        return call
-
-    def _stream(self, method: str, behaviour: StreamBehaviour) -> StreamBehaviour:
-        def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            self._admit_or_abort(method, context)
-            yield from behaviour(request, context)
-
-        return call
-
-    def _admit_or_abort(self, method: str, context: grpc.ServicerContext) -> None:
-        try:
-            self.admit(method, context)
-        except MatcherError as error:
-            context.abort_with_status(rpc_status.to_status(to_status_proto(error)))
+        return guard_handler(handler, lambda _request, context: self.admit(method, context))
 
     def admit(self, method: str, context: grpc.ServicerContext) -> Principal:
         """The checks above; the admitted caller becomes the current principal."""

@@ -1,5 +1,6 @@
-"""The request size limit, answered like every other limit: RESOURCE_EXHAUSTED naming
-``MATCHER_MAX_MESSAGE_BYTES`` (``LimitExceededError`` through ``grpc_errors``).
+"""The message-size interceptor, innermost in the chain: the request size limit, answered like
+every other limit, RESOURCE_EXHAUSTED naming ``MATCHER_MAX_MESSAGE_BYTES``
+(``LimitExceededError`` through ``matcher.service.errors``).
 
 gRPC itself refuses a message over its receive limit with RESOURCE_EXHAUSTED "Received message
 larger than max (N vs. M)", which names no setting. So the server lets gRPC receive a little
@@ -15,24 +16,17 @@ client-streaming ones) are checked here; others pass through unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import grpc
-from grpc_status import rpc_status
 
 from matcher.errors import LimitExceededError
-from matcher.service.errors import to_status_proto
-from matcher.service.interceptors.observe import (
-    Behaviour,
-    StreamBehaviour,
-    _Interceptor,
-    wrap_handler,
-)
+from matcher.service.interceptors.handlers import HandlerInterceptor, guard_handler
 
-if TYPE_CHECKING:  # grpc's classes are generic in grpc-stubs only
-    from matcher.service.interceptors.observe import Continuation, Handler
+if TYPE_CHECKING:
+    from matcher.service.interceptors.handlers import Handler
 
 LIMIT_NAME = "MATCHER_MAX_MESSAGE_BYTES"
 _INT32_MAX = 2**31 - 1
@@ -50,21 +44,18 @@ class _Oversize:
     size: int
 
 
-class MessageLimitInterceptor(_Interceptor):
+class MessageLimitInterceptor(HandlerInterceptor):
     """Ends a call whose request exceeds ``limit`` bytes with RESOURCE_EXHAUSTED naming
     ``MATCHER_MAX_MESSAGE_BYTES`` (ErrorInfo LIMIT_EXCEEDED with allowed / actual)."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
 
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        if handler is None or handler.request_streaming:
+    def rewrite(self, method: str, handler: Handler) -> Handler:
+        if handler.request_streaming:
             return handler
-        return wrap_handler(
-            handler, self._unary, self._stream, self._checked(handler.request_deserializer)
+        return guard_handler(
+            handler, self._refuse_oversize, self._checked(handler.request_deserializer)
         )
 
     def _checked(self, parse: Callable[[bytes], Any] | None) -> Callable[[bytes], Any]:
@@ -75,21 +66,6 @@ class MessageLimitInterceptor(_Interceptor):
 
         return deserialize
 
-    def _unary(self, behaviour: Behaviour) -> Behaviour:
-        def call(request: Any, context: grpc.ServicerContext) -> Any:
-            self._refuse_oversize(request, context)
-            return behaviour(request, context)
-
-        return call
-
-    def _stream(self, behaviour: StreamBehaviour) -> StreamBehaviour:
-        def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            self._refuse_oversize(request, context)
-            yield from behaviour(request, context)
-
-        return call
-
     def _refuse_oversize(self, request: Any, context: grpc.ServicerContext) -> None:
         if isinstance(request, _Oversize):
-            error = LimitExceededError(LIMIT_NAME, self._limit, request.size, "request bytes")
-            context.abort_with_status(rpc_status.to_status(to_status_proto(error)))
+            raise LimitExceededError(LIMIT_NAME, self._limit, request.size, "request bytes")

@@ -1,6 +1,6 @@
-"""The one server interceptor: per rpc, one access-log line (method, status code, duration
-and the counts a servicer adds with ``rpc_context.annotate``), the Prometheus request
-counter and latency histogram, and (when tracing is on) a server span.
+"""The observing interceptor, outermost in the chain: per rpc, one access-log line (method,
+status code, duration and the counts a servicer adds with ``rpc_context.annotate``), the
+Prometheus request counter and latency histogram, and (when tracing is on) a server span.
 
 Nothing from the payload or the status details is logged: requests carry residents' and
 volunteers' personal data (ids, places, times). Health checks log at DEBUG, so probes do
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -20,63 +20,32 @@ from matcher.observability.metrics import Metrics
 from matcher.observability.tracing import Tracing
 from matcher.service import rpc_context
 from matcher.service.errors import call_code
+from matcher.service.interceptors.handlers import (
+    Behaviour,
+    HandlerInterceptor,
+    StreamBehaviour,
+    wrap_handler,
+)
+
+if TYPE_CHECKING:
+    from matcher.service.interceptors.handlers import Handler
 
 logger = logging.getLogger(__name__)
 
-if TYPE_CHECKING:  # grpc's classes are generic in grpc-stubs only
-    Handler = grpc.RpcMethodHandler[Any, Any]
-    Continuation = Callable[[grpc.HandlerCallDetails], Handler | None]
-    _Interceptor = grpc.ServerInterceptor[Any, Any]
-else:
-    _Interceptor = grpc.ServerInterceptor
 
-
-class AccessLogInterceptor(_Interceptor):
+class AccessLogInterceptor(HandlerInterceptor):
     """Logs ``rpc <method> <CODE> <ms> ms`` at INFO once each call ends, and feeds
     ``metrics`` and ``tracing`` when given."""
 
     def __init__(self, metrics: Metrics | None = None, tracing: Tracing | None = None) -> None:
         self._observer = _Observer(metrics, tracing or Tracing(None))
 
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method
+    def rewrite(self, method: str, handler: Handler) -> Handler:
         return wrap_handler(
             handler,
             lambda behaviour: self._observer.unary(method, behaviour),
             lambda behaviour: self._observer.stream(method, behaviour),
         )
-
-
-def wrap_handler(
-    handler: Handler,
-    unary: Callable[[Behaviour], Behaviour],
-    stream: Callable[[StreamBehaviour], StreamBehaviour],
-    request_deserializer: Callable[[bytes], Any] | None = None,
-) -> Handler:
-    """``handler`` with its behaviour wrapped: by ``unary`` if it returns one response, by
-    ``stream`` if it yields several (shared by the server's interceptors); and with
-    ``request_deserializer`` instead of its own, if given."""
-    kinds = {
-        "request_deserializer": request_deserializer or handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(unary(handler.unary_unary), **kinds)
-    if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(stream(handler.unary_stream), **kinds)
-    if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(unary(handler.stream_unary), **kinds)
-    assert handler.stream_stream is not None
-    return grpc.stream_stream_rpc_method_handler(stream(handler.stream_stream), **kinds)
-
-
-Behaviour = Callable[[Any, grpc.ServicerContext], Any]
-StreamBehaviour = Callable[[Any, grpc.ServicerContext], Iterator[Any]]
 
 
 class _Observer:

@@ -1,51 +1,23 @@
-"""A small typed Python client for the matcher's gRPC API (the integrator's kit).
-
-::
-
-    from matcher.client import MatcherClient, MatcherCallError
-
-    with MatcherClient("127.0.0.1:50051") as client:
-        reply = client.match(requests, volunteers)            # match_pb2.MatchResponse
-        for volunteer in client.iter_volunteers(skill="elderly_care"):
-            ...
-
-Defaults, each a keyword argument:
-
-- **Deadline** ``timeout=10.0`` seconds per call, retries included (``timeout=`` on a method
-  overrides it for that call).
-- **Retries** ``retries=3``: a call that fails with UNAVAILABLE (server restarting, store
-  down) is sent again after 0.1 s, 0.2 s, 0.4 s, ... (doubling, at most 2 s, ±20% jitter),
-  within the deadline, **only when resending cannot change the outcome**: Match (read-only),
-  the gets, lists and statuses, and UpsertVolunteers / ReplaceAvailability without an
-  ``expected_version`` (resending the same records changes nothing). DeleteVolunteer is never
-  retried (if the first attempt did delete, the retry would answer NOT_FOUND), nor is a write
-  with an ``expected_version`` (the retry would answer FAILED_PRECONDITION).
-- **Keep-alive** pings every 5 minutes while calls are open (``KEEPALIVE_OPTIONS``; gRPC
-  servers by default refuse pings more often than that), so a dead connection is noticed.
-- **Messages** up to 256 MiB each way, as the server allows by default.
-- **TLS** when ``credentials`` are given: ``matcher.tls.channel_credentials("ca.pem")``, with
-  a client certificate and key for a server that requires one; plaintext otherwise.
-- **API key** ``api_key="<token>"`` sends ``authorization: Bearer <token>`` with every call
-  (needed when the server has access control on); ``metadata=`` adds any other entries.
-
-Every failed call raises ``MatcherCallError`` carrying the status code, message, the
-``google.rpc.BadRequest`` field violations and the ``google.rpc.ErrorInfo`` reason/metadata.
-"""
+"""``MatcherClient``: typed calls to MatchService, VolunteerService and StatusService over
+one channel (how each call is made: ``matcher.client.calls``; the defaults: the package
+docstring)."""
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
-from matcher.errors import FieldViolation
+from matcher.client.calls import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    MatcherCallError,
+    call_with_retries,
+    open_channel,
+)
 from matcher.v1 import (
     match_pb2,
     match_pb2_grpc,
@@ -56,68 +28,6 @@ from matcher.v1 import (
 )
 
 R = TypeVar("R")
-
-#: Keep-alive: ping an idle-but-busy connection every 5 min (the gRPC server default minimum).
-KEEPALIVE_OPTIONS: tuple[tuple[str, int], ...] = (
-    ("grpc.keepalive_time_ms", 300_000),
-    ("grpc.keepalive_timeout_ms", 20_000),
-    ("grpc.keepalive_permit_without_calls", 0),
-)
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_RETRIES = 3
-INITIAL_BACKOFF, MAX_BACKOFF, JITTER = 0.1, 2.0, 0.2
-
-
-class MatcherCallError(Exception):
-    """A call failed: ``code`` (``grpc.StatusCode``), ``message``, and the details the server
-    attached: ``field_violations`` (bad input), ``reason`` and ``error_metadata`` (ErrorInfo,
-    e.g. ``LIMIT_EXCEEDED`` with ``limit`` / ``allowed`` / ``actual``)."""
-
-    def __init__(
-        self,
-        code: grpc.StatusCode,
-        message: str,
-        field_violations: Sequence[FieldViolation] = (),
-        reason: str = "",
-        error_metadata: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(f"{code.name}: {message}")
-        self.code = code
-        self.message = message
-        self.field_violations = tuple(field_violations)
-        self.reason = reason
-        self.error_metadata = dict(error_metadata or {})
-
-    @classmethod
-    def from_rpc_error(cls, error: grpc.RpcError) -> MatcherCallError:
-        """Read the code, message and ``google.rpc.Status`` details of a failed call."""
-        code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
-        message = (error.details() if isinstance(error, grpc.Call) else None) or str(error)
-        violations: list[FieldViolation] = []
-        reason, metadata = "", dict[str, str]()
-        try:
-            status = rpc_status.from_call(error) if isinstance(error, grpc.Call) else None
-        except ValueError:  # a status detail whose code disagrees with the call's
-            status = None
-        details: Sequence[Any] = status.details if status is not None else ()
-        for detail in details:
-            bad, info = error_details_pb2.BadRequest(), error_details_pb2.ErrorInfo()
-            if detail.Unpack(bad):
-                violations += [FieldViolation(v.field, v.description) for v in bad.field_violations]
-            elif detail.Unpack(info):
-                reason, metadata = info.reason, dict(info.metadata)
-        return cls(code, message, violations, reason, metadata)
-
-
-def backoff_delays(retries: int, rng: random.Random | None = None) -> list[float]:
-    """Seconds to wait before each retry: doubling from 0.1 s, capped at 2 s, ±20% jitter."""
-    rng = rng or random.Random()
-    delays = []
-    for attempt in range(retries):
-        base = min(INITIAL_BACKOFF * 2**attempt, MAX_BACKOFF)
-        delays.append(base * (1 + JITTER * (2 * rng.random() - 1)))
-    return delays
 
 
 class MatcherClient:
@@ -136,22 +46,13 @@ class MatcherClient:
     ) -> None:
         if timeout <= 0 or retries < 0:
             raise ValueError("timeout must be > 0 and retries >= 0")
-        all_options = [
-            *KEEPALIVE_OPTIONS,
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            *options,
-        ]
-        if credentials is None:
-            self._channel = grpc.insecure_channel(target, options=all_options)
-        else:
-            self._channel = grpc.secure_channel(target, credentials, options=all_options)
+        self._channel = open_channel(target, credentials, options)
         self.timeout, self.retries = timeout, retries
         bearer = (("authorization", f"Bearer {api_key}"),) if api_key else ()
         self._metadata = (*metadata, *bearer)
-        self._match = match_pb2_grpc.MatchServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._registry = volunteers_pb2_grpc.VolunteerServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._status = status_pb2_grpc.StatusServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._match = match_pb2_grpc.MatchServiceStub(self._channel)
+        self._registry = volunteers_pb2_grpc.VolunteerServiceStub(self._channel)
+        self._status = status_pb2_grpc.StatusServiceStub(self._channel)
 
     def __enter__(self) -> MatcherClient:
         return self
@@ -189,25 +90,15 @@ class MatcherClient:
         idempotent: bool,
         timeout: float | None,
     ) -> R:
-        """One call with the deadline, metadata and (for idempotent calls) retries."""
-        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
-        delays = backoff_delays(self.retries) if idempotent else []
-        while True:
-            remaining = max(deadline - time.monotonic(), 0.0)
-            try:
-                reply = method(request, timeout=remaining, metadata=self._metadata)
-            except grpc.RpcError as err:
-                code = err.code() if isinstance(err, grpc.Call) else None
-                delay = delays.pop(0) if delays else None
-                if code != grpc.StatusCode.UNAVAILABLE or delay is None:
-                    raise MatcherCallError.from_rpc_error(err) from None
-                if time.monotonic() + delay >= deadline:
-                    raise MatcherCallError.from_rpc_error(err) from None
-                time.sleep(delay)
-                continue
-            if not isinstance(reply, reply_type):
-                raise TypeError(f"expected {reply_type.__name__}, got {type(reply).__name__}")
-            return reply
+        """One call with this client's deadline, metadata and (if ``idempotent``) retries."""
+        return call_with_retries(
+            method,
+            request,
+            reply_type,
+            timeout=self.timeout if timeout is None else timeout,
+            retries=self.retries if idempotent else 0,
+            metadata=self._metadata,
+        )
 
     # MatchService
 
@@ -372,7 +263,7 @@ class MatcherClient:
         )
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class VolunteerFilter:
     """Which registered volunteers to list; criteria combine with AND, defaults match all
     active volunteers."""
@@ -386,11 +277,5 @@ class VolunteerFilter:
 
     def to_request(self) -> volunteers_pb2.ListVolunteersRequest:
         """A ``ListVolunteersRequest`` with these filters (first page)."""
-        return volunteers_pb2.ListVolunteersRequest(
-            branch_ids=self.branch_ids,
-            team_id=self.team_id,
-            skill=self.skill,
-            center=self.center,
-            radius_km=self.radius_km,
-            include_inactive=self.include_inactive,
-        )
+        criteria = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return volunteers_pb2.ListVolunteersRequest(**criteria)  # the same names

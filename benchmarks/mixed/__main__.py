@@ -1,4 +1,4 @@
-"""``python -m benchmarks.mixed_load``: the mixed load test of issue #7.
+"""``python -m benchmarks.mixed``: the mixed load test of issue #7.
 
 Starts a server on a loopback port of its own (in a child process; ``--store`` memory or a
 Redis URL, on a fresh key prefix deleted afterwards) unless ``--target HOST:PORT`` names one,
@@ -45,25 +45,22 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import redis
 
+from benchmarks.mixed.audit import failures
 from benchmarks.mixed.auth import ROLE_NAMES
-from benchmarks.mixed.report import (
-    comparison,
-    print_comparison,
-    print_table,
-    result_path,
-    write_json,
-)
-from benchmarks.mixed.run import AUTH_MODES, LoadConfig, failures, run_mixed_load
+from benchmarks.mixed.report import comparison, print_comparison, print_table, result_path
+from benchmarks.mixed.run import AUTH_MODES, LoadConfig, run_mixed_load
+from benchmarks.redis_scratch import ping_error
+from benchmarks.result_files import write_json
 from benchmarks.suite import DEFAULT_OUT
 
 EXIT_FAILED, EXIT_SETUP = 1, 2
+PROG = "python -m benchmarks.mixed"
 
 
 def _parser() -> argparse.ArgumentParser:
     d = LoadConfig()
-    p = argparse.ArgumentParser(prog="python -m benchmarks.mixed_load", description=__doc__)
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__)
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument(
         "--seconds", type=float, default=d.seconds, help=f"load time (default {d.seconds:g})"
@@ -140,13 +137,9 @@ def config_from(args: argparse.Namespace) -> LoadConfig:
 def _reachable(config: LoadConfig) -> str | None:
     """Why the run cannot start, or None."""
     if config.store != "memory":
-        client = redis.Redis.from_url(config.store, socket_timeout=2, socket_connect_timeout=2)
-        try:
-            client.ping()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            return f"Redis at {config.store} is unreachable ({exc})"
-        finally:
-            client.close()
+        error = ping_error(config.store)
+        if error is not None:
+            return f"Redis at {config.store} is unreachable ({error})"
     if config.target:
         with grpc.insecure_channel(config.target) as channel:
             try:
@@ -154,6 +147,42 @@ def _reachable(config: LoadConfig) -> str | None:
             except grpc.FutureTimeoutError:
                 return f"no server answers at {config.target}"
     return None
+
+
+def _run_modes(
+    config: LoadConfig, modes: Sequence[str], command: str
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """One run per access mode, each printed as it ends; the results by mode and every
+    problem found (prefixed with the mode when there are two)."""
+    runs: dict[str, dict[str, Any]] = {}
+    found: list[str] = []
+    for mode in modes:
+        results = run_mixed_load(
+            dataclasses.replace(config, auth=mode),
+            lambda line: print(line, file=sys.stderr, flush=True),
+        )
+        results["command"] = command
+        problems = failures(results)
+        results["passed"] = not problems
+        found += [f"{mode}: {p}" if len(modes) > 1 else p for p in problems]
+        print_table(results, sys.stdout)
+        runs[mode] = results
+    return runs, found
+
+
+def _write(runs: dict[str, dict[str, Any]], config: LoadConfig, out: Path, passed: bool) -> Path:
+    """The JSON file: one run's results, or both modes side by side."""
+    where = (out, config.store, config.target)
+    if len(runs) > 1:
+        compared = comparison(runs)
+        print_comparison(compared, sys.stdout)
+        document = {"comparison": compared, "runs": runs, "passed": passed}
+        return write_json(document, result_path(*where, "open_vs_keys"))
+    variant = "" if config.auth == "open" else config.auth
+    if config.rate_limit:
+        variant = f"{variant}_ratelimit".strip("_")
+    (results,) = runs.values()
+    return write_json(results, result_path(*where, variant))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,34 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return EXIT_SETUP
     words = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join(["python", "-m", "benchmarks.mixed_load", *words])
+    command = shlex.join([*PROG.split(), *words])
     modes = AUTH_MODES if args.auth == "both" else (config.auth,)
-    runs: dict[str, dict[str, Any]] = {}
-    found: list[str] = []
-    for mode in modes:
-        results = run_mixed_load(
-            dataclasses.replace(config, auth=mode),
-            lambda line: print(line, file=sys.stderr, flush=True),
-        )
-        results["command"] = command
-        problems = failures(results)
-        results["passed"] = not problems
-        found += [f"{mode}: {p}" if len(modes) > 1 else p for p in problems]
-        print_table(results, sys.stdout)
-        runs[mode] = results
-    if len(runs) > 1:
-        compared = comparison(runs)
-        print_comparison(compared, sys.stdout)
-        document: dict[str, Any] = {"comparison": compared, "runs": runs, "passed": not found}
-        path = write_json(
-            document, result_path(args.out, config.store, config.target, "open_vs_keys")
-        )
-    else:
-        variant = "" if config.auth == "open" else config.auth
-        if config.rate_limit:
-            variant = f"{variant}_ratelimit".strip("_")
-        path = write_json(results, result_path(args.out, config.store, config.target, variant))
-    print(f"wrote {path}")
+    runs, found = _run_modes(config, modes, command)
+    print(f"wrote {_write(runs, config, args.out, not found)}")
     if found:
         print(f"FAILED: {len(found)} problem(s):", file=sys.stderr)
         for line in found[:50]:

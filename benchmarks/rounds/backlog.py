@@ -1,5 +1,5 @@
-"""A seeded dispatch backlog for ``benchmarks.round_scaling``: a registry of Gonghe volunteers
-and N live orders in an order store, as a busy centre has them between two rounds.
+"""A seeded dispatch backlog for ``python -m benchmarks.rounds``: a registry of Gonghe
+volunteers and N live orders in an order store, as a busy centre has them between two rounds.
 
 The orders are the requests of ``synthetic.gonghe_day`` (the service day starts an hour after
 the clock), each with a history: up to three earlier offers declined or expired (so each
