@@ -13,6 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from benchmarks.day.plot import PNG as DAY_PNG
+from benchmarks.day.plot import write_plot as write_day_plot
+
 SCALING_PNG, QUALITY_PNG = "scaling.png", "quality.png"
 Results = dict[str, Any]
 #: (label, how to read a case's p50 in ms) per method line.
@@ -32,6 +35,8 @@ def write_plots(results: Results, out: Path) -> list[Path]:
         written.append(_scaling(scenarios["core"], out / SCALING_PNG))
     if "core" in scenarios or "quality" in scenarios:
         written.append(_quality(scenarios, out / QUALITY_PNG))
+    if "day" in scenarios:
+        written.append(write_day_plot(scenarios["day"], out / DAY_PNG))
     return written
 
 

@@ -256,6 +256,13 @@ def quality(results: Results) -> str:
     )
 
 
+def day(results: Results) -> str:
+    """The day's section (``benchmarks.day.report``, imported here: it uses ``table``)."""
+    from benchmarks.day.report import section
+
+    return section(results)
+
+
 #: Section renderers by scenario name, in report order.
 RENDERERS: dict[str, Callable[[Results], str]] = {
     "core": core,
@@ -264,4 +271,5 @@ RENDERERS: dict[str, Callable[[Results], str]] = {
     "city": city,
     "pool-load": pool_load,
     "quality": quality,
+    "day": day,
 }

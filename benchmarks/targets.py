@@ -173,6 +173,16 @@ def _quality_travel(quality: Scenarios) -> Judgement:
     return measured, _status(change <= -15)
 
 
+def _day(key: str) -> Callable[[Scenarios], Judgement]:
+    """The judgement ``benchmarks.day.targets`` made of target ``key`` (sums over the seeds)."""
+
+    def judge(day: Scenarios) -> Judgement:
+        found = day["targets"][key]
+        return found["measured"], found["status"]
+
+    return judge
+
+
 E2E_SIZE, CITY_SIZE = (1_000, 20_000), (10_000, 200_000)
 #: The targets, in the order of the issue.
 TARGETS: tuple[Target, ...] = (
@@ -213,4 +223,40 @@ TARGETS: tuple[Target, ...] = (
         _quality_served,
     ),
     Target("Demo day vs greedy: total travel", ">= 15% less", "quality", _quality_travel),
+    Target(
+        "Contended day, simulated: served per tier",
+        "engine >= greedy on arrival in every tier (3 seeds)",
+        "day",
+        _day("contended_tiers"),
+    ),
+    Target(
+        "Contended day, simulated: urgent on time",
+        "engine >= greedy on arrival",
+        "day",
+        _day("contended_urgent"),
+    ),
+    Target(
+        "Contended day, simulated: travel per served order",
+        ">= 15% lower than greedy on arrival",
+        "day",
+        _day("contended_travel"),
+    ),
+    Target(
+        "Contended day, simulated: served gap to the hindsight bound",
+        "engine closes >= half of greedy's gap",
+        "day",
+        _day("contended_gap"),
+    ),
+    Target(
+        "Slack day (twice the volunteers), simulated",
+        "travel per served <= greedy + 1%, served >= greedy",
+        "day",
+        _day("slack"),
+    ),
+    Target(
+        "Demo day, simulated",
+        "served per tier and urgent on time >= greedy, travel per served <= greedy",
+        "day",
+        _day("demo"),
+    ),
 )
