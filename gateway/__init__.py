@@ -12,10 +12,10 @@ module              what it does
 ``forwarding``      headers forwarded as metadata; the ``grpc-timeout`` deadline
 ``calls``           one HTTP request -> one ``grpc.aio`` call; disconnects cancel; SSE streams
 ``errors``          the one gRPC status -> HTTP status table; the JSON error body
-``sse``             Server-Sent Events framing of server streams
+``sse``             Server-Sent Events of server streams (sent by ``sse-starlette``)
 ``openapi``         the OpenAPI 3.0 document (``openapi_schemas``: message schemas,
-                    ``comments``: proto comments by full name)
-``docs_page``       the self-contained ``/docs`` page
+                    ``comments``: proto comments and examples, from the shipped descriptor set)
+``docs_page``       ``/docs``: Swagger UI (``swagger-ui-bundle``'s files, served offline)
 ``app``             the ASGI app (Starlette): routes, ``/openapi.json``, ``/docs``, ``/healthz``
 ``config``          ``GatewaySettings`` from MATCHER_GATEWAY_* variables
 ``serving``         uvicorn: foreground (``run_gateway_forever``) or a thread (``GatewayThread``)

@@ -9,20 +9,27 @@ lifetime (in the ASGI lifespan, so it lives on the server's event loop).
 path                 answer
 ==================== ======================================================================
 (bound rpc paths)    the rpc's response as JSON, or an error body (``gateway.errors``)
-``/openapi.json``    the OpenAPI 3.0 document (``gateway.openapi``)
-``/docs``            a page that renders the document for people, no network needed
+``/openapi.json``    the OpenAPI 3.0 document (``gateway.openapi``), ``servers`` naming the
+                     URL it was fetched from
+``/docs``            Swagger UI over the document, with try-it-out (``gateway.docs_page``)
 ``/healthz``         200 when the backend's gRPC health check says SERVING, else 503
 ``/metrics``         the gateway's Prometheus metrics (``gateway.metrics``)
 ==================== ======================================================================
+
+Every method reaches the last route, so that 404 and 405 are decided in one place: a path that
+no route has is 404; a path that exists with other methods is 405 with an ``Allow`` header
+naming them (``gateway.http_rules.RouteTable`` for the rpc paths, ``fixed_path_methods`` for
+the others).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
 import pkgutil
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from importlib import metadata
 from typing import Any
@@ -33,16 +40,17 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
 
 import matcher.v1
 from gateway.calls import Transcoder, error_response
 from gateway.comments import load_comments
 from gateway.config import GatewaySettings, env_name
-from gateway.docs_page import DOCS_HTML
-from gateway.errors import GatewayError, gateway_error
-from gateway.http_rules import Binding, bindings_for
+from gateway.docs_page import asset_routes, docs_page
+from gateway.errors import GatewayError
+from gateway.http_rules import Binding, bindings_for, method_not_allowed
 from gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.metrics import GatewayMetrics
 from gateway.openapi import build_document
@@ -52,9 +60,7 @@ from matcher.tls import channel_credentials
 logger = logging.getLogger(__name__)
 
 TITLE = "volunteer-matcher HTTP/JSON API"
-HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 HEALTH_TIMEOUT_SECONDS = 2.0
-FIXED_PATHS = ("/openapi.json", "/docs", "/healthz", "/metrics")
 
 
 def default_services() -> list[ServiceDescriptor]:
@@ -106,7 +112,6 @@ def create_app(
     bindings = bindings_for(chosen)
     comments = load_comments({service.file.name for service in chosen})
     document = build_document(bindings, comments, TITLE, package_version())
-    document_bytes = json.dumps(document, ensure_ascii=False).encode()
     metrics = GatewayMetrics()
     credentials = grpc_credentials(settings)  # read at once: a bad file fails at start-up
 
@@ -126,21 +131,25 @@ def create_app(
         finally:
             await channel.close(grace=None)
 
-    async def openapi(_: Request) -> Response:
-        return Response(document_bytes, media_type="application/json")
+    @functools.lru_cache(maxsize=16)  # one per base URL the gateway is reached by
+    def document_for(base_url: str) -> bytes:
+        servers = [{"url": base_url, "description": "this gateway"}]
+        return json.dumps(document | {"servers": servers}, ensure_ascii=False).encode()
 
-    async def docs(_: Request) -> Response:
-        return HTMLResponse(DOCS_HTML)
+    async def openapi(request: Request) -> Response:
+        base_url = str(request.base_url).rstrip("/")
+        return Response(document_for(base_url), media_type="application/json")
 
     async def metrics_page(_: Request) -> Response:
         return Response(metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     routes = [
         Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/docs", docs, methods=["GET"]),
+        Route("/docs", docs_page, methods=["GET"]),
+        *asset_routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
-        Route("/{path:path}", transcode, methods=HTTP_METHODS),
+        Route("/{path:path}", EveryMethod(transcode)),  # 404 / 405 are decided there
     ]
     app = Starlette(
         routes=routes,
@@ -148,6 +157,7 @@ def create_app(
         exception_handlers={HTTPException: http_exception, Exception: internal_error},
     )
     app.state.bindings = bindings
+    app.state.document = document  # without ``servers``, which each answer fills in
     app.state.metrics = metrics
     return app
 
@@ -160,18 +170,33 @@ def bound_routes(app: Starlette) -> list[Binding]:
 
 async def transcode(request: Request) -> Response:
     """Any other request: a bound rpc, or a 404 / 405 error."""
-    if request.url.path in FIXED_PATHS:  # a fixed path, with a method other than GET
-        return error_response(
-            gateway_error(
-                405,
-                grpc.StatusCode.UNIMPLEMENTED,
-                f"method {request.method} is not allowed on {request.url.path}; allowed: GET",
-                "METHOD_NOT_ALLOWED",
-                headers={"Allow": "GET"},
-            )
-        )
+    allowed = fixed_path_methods(request)
+    if allowed:  # a fixed path (/docs, /healthz, ...) with another method
+        return error_response(method_not_allowed(request.method, request.url.path, allowed))
     transcoder: Transcoder = request.app.state.transcoder
     return await transcoder.handle(request)
+
+
+class EveryMethod:
+    """An endpoint as a plain ASGI app: a Route then takes every method (with a function it
+    takes GET only, and answers any other with its own 405)."""
+
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def fixed_path_methods(request: Request) -> list[str]:
+    """The methods of the fixed route whose path is the request's, if any (else [])."""
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is Match.PARTIAL:  # the path matched, the method did not
+                return sorted(route.methods)
+    return []
 
 
 async def healthz(request: Request) -> Response:

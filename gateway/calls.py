@@ -2,9 +2,10 @@
 
 ``Transcoder.handle`` resolves the route, reads and checks the body, builds the request
 message, calls the backend with the forwarded metadata and deadline, and answers JSON (or
-Server-Sent Events for a server stream). While the call runs, a ``DisconnectWatch`` listens on
-the ASGI ``receive`` channel: when the HTTP client goes away the gRPC call is cancelled, so the
-backend stops working for nobody.
+Server-Sent Events for a server stream). While a unary call runs (and during a stream's first
+second), a ``DisconnectWatch`` listens on the ASGI ``receive`` channel; once a stream is
+answering, sse-starlette's ``EventSourceResponse`` listens instead. Either way, when the HTTP
+client goes away the gRPC call is cancelled, so the backend stops working for nobody.
 
 The aio channel (not a thread pool over the sync stub) keeps a slow Match from holding a thread
 and makes cancellation a plain ``call.cancel()``.
@@ -22,15 +23,16 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf import message_factory
 from google.protobuf.message import Message
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive
 
 from gateway import sse
 from gateway.config import GatewaySettings
 from gateway.errors import GatewayError, from_rpc_error, gateway_error
 from gateway.forwarding import call_timeout, forwarded_metadata
-from gateway.http_rules import Binding, RouteTable
+from gateway.http_rules import Binding, RouteTable, request_path
 from gateway.metrics import NO_ROUTE, GatewayMetrics
 from gateway.transcode import build_request, decode_json, message_to_json
 
@@ -39,7 +41,7 @@ access_log = logging.getLogger("gateway.access")
 JSON_TYPE = "application/json"
 #: The status sent (to nobody) when the client left before the answer.
 CLIENT_CLOSED = 499
-#: Seconds of silence on a stream before a keep-alive comment is sent.
+#: Seconds between keep-alive comments on a stream.
 SSE_KEEPALIVE_SECONDS = 15.0
 #: How long a stream may fail before its 200 is sent (then failures are error events).
 FIRST_MESSAGE_WAIT_SECONDS = 1.0
@@ -124,7 +126,7 @@ class Transcoder:
         started = time.perf_counter()
         route = NO_ROUTE
         try:
-            binding, path_vars = self.routes.resolve(request.method, request.url.path)
+            binding, path_vars = self.routes.resolve(request.method, request_path(request.scope))
             route = binding.template.text
             response = await self._transcode(request, binding, path_vars)
         except GatewayError as err:
@@ -175,9 +177,10 @@ async def _await(call: Awaitable[T]) -> T:
 
 
 async def _open_stream(call: Any, receive: Receive, binding: Binding) -> Response:
-    """Give the stream ``FIRST_MESSAGE_WAIT_SECONDS`` to fail (bad input fails at once), so
-    an early failure is a plain error answer with its HTTP status; then answer 200 and
-    stream Server-Sent Events (a watch stream may stay silent for long)."""
+    """Give the stream ``FIRST_MESSAGE_WAIT_SECONDS`` to fail (bad input, an unknown
+    volunteer: they fail at once), so an early failure is a plain error answer with its HTTP
+    status; then answer 200 and stream Server-Sent Events (a watch stream may stay silent for
+    long)."""
     watch = DisconnectWatch(receive)
     replies: AsyncIterator[Message] = call.__aiter__()
     pending = asyncio.ensure_future(_next(replies))
@@ -186,12 +189,17 @@ async def _open_stream(call: Any, receive: Receive, binding: Binding) -> Respons
             pending.result()  # raises an early failure
     except ClientDisconnectedError:
         call.cancel()
-        watch.close()
         return Response(status_code=CLIENT_CLOSED)
     except grpc.RpcError as err:
-        watch.close()
         raise from_rpc_error(err) from None
-    return EventStreamResponse(call, replies, pending, watch, binding)
+    finally:
+        watch.close()  # from here on the event stream listens for the disconnect
+    return EventSourceResponse(
+        _events(call, replies, pending, binding),
+        ping=SSE_KEEPALIVE_SECONDS,
+        ping_message_factory=lambda: ServerSentEvent(comment=sse.KEEPALIVE_COMMENT, sep="\n"),
+        sep="\n",
+    )
 
 
 async def _next(replies: AsyncIterator[T]) -> T | None:
@@ -202,58 +210,27 @@ async def _next(replies: AsyncIterator[T]) -> T | None:
         return None
 
 
-class EventStreamResponse(Response):
-    """``text/event-stream`` of a server stream; a disconnect cancels the call even while it
-    is idle (Starlette's StreamingResponse only notices on the next write)."""
-
-    media_type = sse.MEDIA_TYPE
-
-    def __init__(
-        self,
-        call: Any,
-        replies: AsyncIterator[Message],
-        pending: asyncio.Future[Message | None],
-        watch: DisconnectWatch,
-        binding: Binding,
-    ) -> None:
-        # Not Response.__init__: it would declare Content-Length: 0 for the empty body.
-        self.status_code, self.background = 200, None
-        self.init_headers(sse.STREAM_HEADERS)
-        self._call, self._replies, self._pending = call, replies, pending
-        self._watch, self._binding = watch, binding
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        try:
-            async for event in self._events():
-                await send({"type": "http.response.body", "body": event, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except (ClientDisconnectedError, OSError):
-            pass  # nobody is listening any more
-        finally:
-            self._call.cancel()
-            self._watch.close()
-
-    async def _events(self) -> AsyncIterator[bytes]:
-        """The events; a keep-alive comment after each idle ``SSE_KEEPALIVE_SECONDS``, so
-        proxies keep the connection and a vanished client is noticed on the write."""
-        pending = self._pending
-        try:
-            while True:
-                while not await self._watch.wait(pending, SSE_KEEPALIVE_SECONDS):
-                    yield sse.KEEPALIVE
-                message = pending.result()
-                if message is None:
-                    return
-                yield sse.encode_event(
-                    message_to_json(message, self._binding.response_body).decode()
-                )
-                pending = asyncio.ensure_future(_next(self._replies))
-        except grpc.RpcError as err:
-            body = json.dumps(from_rpc_error(err).body(), separators=(",", ":"))
-            yield sse.encode_event(body, event="error")
-        finally:
-            pending.cancel()
+async def _events(
+    call: Any,
+    replies: AsyncIterator[Message],
+    first: asyncio.Future[Message | None],
+    binding: Binding,
+) -> AsyncIterator[ServerSentEvent]:
+    """One event per message, then (on a failure) one ``error`` event. However the stream
+    ends (its end, a failure, the client leaving: ``EventSourceResponse`` cancels this
+    generator), the call is cancelled, so the backend stops working for nobody."""
+    try:
+        message = await first
+        while message is not None:
+            data = message_to_json(message, binding.response_body).decode()
+            yield ServerSentEvent(data, sep="\n")
+            message = await _next(replies)
+    except grpc.RpcError as err:
+        body = json.dumps(from_rpc_error(err).body(), ensure_ascii=False, separators=(",", ":"))
+        yield ServerSentEvent(body, event="error", sep="\n")
+    finally:
+        first.cancel()
+        call.cancel()
 
 
 async def read_body(request: Request, binding: Binding, limit: int) -> Any:
@@ -264,12 +241,16 @@ async def read_body(request: Request, binding: Binding, limit: int) -> Any:
     content_type = request.headers.get("content-type", JSON_TYPE)
     media = content_type.split(";")[0].strip().lower()
     if media != JSON_TYPE and not media.endswith("+json"):
+        # UNIMPLEMENTED (google.rpc.Code: "not supported ... in this service"), as for a 405:
+        # the arguments may be fine, the gateway reads no other encoding. HTTP stays 415.
         raise gateway_error(
             415,
-            grpc.StatusCode.INVALID_ARGUMENT,
+            grpc.StatusCode.UNIMPLEMENTED,
             f"content type {media!r} is not supported: send {JSON_TYPE} "
             "(curl: -H 'Content-Type: application/json')",
             "UNSUPPORTED_MEDIA_TYPE",
+            {"contentType": media, "supported": JSON_TYPE},
+            headers={"Accept": JSON_TYPE},  # RFC 9110 15.5.16: the media types accepted
         )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

@@ -1,24 +1,29 @@
 """The protos' comments, keyed by full name, for the OpenAPI descriptions.
 
 The descriptors compiled into the ``*_pb2`` modules carry no comments (protoc leaves out
-``source_code_info``), so they are read from, in order:
-
-1. ``matcher/v1/descriptor_set.binpb``, a ``FileDescriptorSet`` with source info written next
-   to the stubs, when it exists;
-2. the ``protos/`` directory of a source checkout, compiled at start-up with
-   ``grpc_tools.protoc --include_source_info`` (about 0.1 s);
-3. otherwise nothing: the document then has no descriptions (it is still complete).
+``source_code_info``), so they are read from ``matcher/v1/descriptor_set.binpb``: a
+``FileDescriptorSet`` of the same protos with source info, written beside the stubs by
+``scripts/generate_stubs.py`` (whose ``--check`` keeps it in step with the protos) and shipped
+in the wheel as package data. Nothing is compiled at start-up, and the protos' source files
+are not needed: an installed package documents the API as fully as a source checkout. Without
+the file (a broken install) the document has no descriptions, but is still complete.
 
 Keys are full names: ``matcher.v1.MatchService.Match`` (a method), ``matcher.v1.GeoPoint.lat``
 (a field), ``matcher.v1.Urgency.URGENCY_URGENT`` (an enum value).
+
+A request message's comment may end with an example body: a line that starts with ``Example``
+and ends with ``:``, then the JSON (``split_example`` separates the two; the OpenAPI document
+puts the JSON on the operation's request body, where Swagger UI offers it to try out).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import tempfile
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import descriptor_pb2
 from google.protobuf.message import DecodeError
@@ -28,55 +33,33 @@ import matcher.v1
 logger = logging.getLogger(__name__)
 
 DESCRIPTOR_SET = Path(matcher.v1.__file__).resolve().parent / "descriptor_set.binpb"
-PROTO_ROOT = Path(__file__).resolve().parent.parent / "protos"  # in a source checkout
 
 # Field numbers of the descriptor protos, as used in SourceCodeInfo.Location.path.
 _FILE_MESSAGE, _FILE_ENUM, _FILE_SERVICE = 4, 5, 6
 _MESSAGE_FIELD, _MESSAGE_NESTED, _MESSAGE_ENUM = 2, 3, 4
 _ENUM_VALUE, _SERVICE_METHOD = 2, 2
+_EXAMPLE = re.compile(r"^Example\b[^\n]*:$", re.MULTILINE)
 
 
 def load_comments(
-    file_names: Iterable[str],
-    descriptor_set: Path = DESCRIPTOR_SET,
-    proto_root: Path = PROTO_ROOT,
+    file_names: Iterable[str], descriptor_set: Path = DESCRIPTOR_SET
 ) -> dict[str, str]:
     """Comments of the named ``.proto`` files (e.g. ``matcher/v1/match.proto``) by full name."""
-    wanted = sorted(set(file_names))
-    files = _from_descriptor_set(descriptor_set) or _compile(proto_root, wanted)
+    wanted = set(file_names)
     comments: dict[str, str] = {}
-    for proto in files:
+    for proto in read_descriptor_set(descriptor_set):
         if proto.name in wanted:
             comments.update(file_comments(proto))
     return comments
 
 
-def _from_descriptor_set(path: Path) -> list[descriptor_pb2.FileDescriptorProto]:
+def read_descriptor_set(path: Path = DESCRIPTOR_SET) -> list[descriptor_pb2.FileDescriptorProto]:
+    """The files of a descriptor set; none (and a warning) if it is missing or unreadable."""
     try:
         return list(descriptor_pb2.FileDescriptorSet.FromString(path.read_bytes()).file)
-    except (OSError, DecodeError):
+    except (OSError, DecodeError) as err:
+        logger.warning("no proto comments (%s): the API document has no descriptions", err)
         return []
-
-
-def _compile(proto_root: Path, names: Sequence[str]) -> list[descriptor_pb2.FileDescriptorProto]:
-    """Run protoc with source info on those of ``names`` found under ``proto_root``."""
-    present = [name for name in names if (proto_root / name).is_file()]
-    if not present:
-        return []
-    try:
-        import grpc_tools  # type: ignore[import-untyped]
-        from grpc_tools import protoc
-    except ImportError:
-        logger.info("grpcio-tools is not installed: the API document has no descriptions")
-        return []
-    include = Path(grpc_tools.__file__).parent / "_proto"
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "set.binpb"
-        args = ["protoc", f"-I{proto_root}", f"-I{include}", "--include_source_info"]
-        if protoc.main([*args, f"--descriptor_set_out={out}", *present]) != 0:
-            logger.warning("protoc failed on %s: the API document has no descriptions", proto_root)
-            return []
-        return _from_descriptor_set(out)
 
 
 def file_comments(proto: descriptor_pb2.FileDescriptorProto) -> dict[str, str]:
@@ -135,3 +118,16 @@ def clean(comment: str) -> str:
     """A comment without the one space after ``//`` and without surrounding blank lines."""
     lines = [line[1:] if line.startswith(" ") else line for line in comment.split("\n")]
     return "\n".join(lines).strip()
+
+
+def split_example(comment: str) -> tuple[str, Any]:
+    """The comment's text before its ``Example ...:`` line, and the JSON value after that line
+    (None when there is no example); ``ValueError`` naming the problem if the JSON is bad."""
+    found = _EXAMPLE.search(comment)
+    if found is None:
+        return comment, None
+    try:
+        example = json.loads(comment[found.end() :])
+    except ValueError as err:
+        raise ValueError(f"the example after {found.group(0)!r} is not JSON: {err}") from None
+    return comment[: found.start()].strip(), example

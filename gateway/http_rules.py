@@ -6,6 +6,12 @@ the body fills. ``bindings_for`` reads them once at start-up and fails loudly on
 names a field the request does not have. ``RouteTable.resolve`` then finds the binding for an
 HTTP method and path, or raises the gateway's 404 / 405 error.
 
+Paths are matched as sent, percent-encoded (``request_path``), and a variable's value is
+decoded after the match, as ``google/api/http.proto`` specifies: ``/v1/volunteers/a%2Fb`` is
+the volunteer ``a/b``, and ``/v1/orders/o-1%3Acancel`` is the order ``o-1:cancel``, not the
+``:cancel`` verb. Encoded unreserved characters (``%41`` for ``A``) are decoded first, as
+RFC 3986 section 6.2.2.2 allows.
+
 Path templates follow ``google/api/http.proto``: ``/v1/volunteers/{volunteer_id}``,
 ``/v1/{name=volunteers/*}``, and a custom verb ``/v1/volunteers:batchUpsert``. A variable
 matches one segment (``*``) unless its sub-template says otherwise (``**`` = the rest).
@@ -15,8 +21,11 @@ Unnamed wildcards outside a variable are not supported (no rpc uses them).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import string
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
 
 import grpc
 from google.api import annotations_pb2, http_pb2  # type: ignore[import-untyped]
@@ -30,6 +39,8 @@ from google.protobuf.descriptor import (
 from gateway.errors import GatewayError, gateway_error
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,12 @@ class PathTemplate:
     specificity: tuple[int, int]
 
     def match(self, path: str) -> dict[str, str] | None:
-        """The variables' values (field path -> text) if ``path`` matches, else None."""
+        """The variables' values (field path -> decoded text) if ``path`` (percent-encoded)
+        matches, else None."""
         found = self.regex.fullmatch(path)
         if found is None:
             return None
-        return {field: found.group(f"v{i}") for i, field in enumerate(self.variables)}
+        return {field: unquote(found.group(f"v{i}")) for i, field in enumerate(self.variables)}
 
 
 @dataclass(frozen=True)
@@ -218,15 +230,43 @@ class RouteTable:
             if binding.http_method == http_method:
                 return binding, variables
         if matches:
-            methods = ", ".join(sorted({b.http_method for b, _ in matches}))
-            raise gateway_error(
-                405,
-                grpc.StatusCode.UNIMPLEMENTED,
-                f"method {http_method} is not allowed on {path}; allowed: {methods}",
-                "METHOD_NOT_ALLOWED",
-                headers={"Allow": methods},
-            )
+            raise method_not_allowed(http_method, path, {b.http_method for b, _ in matches})
         raise not_found(path)
+
+
+def request_path(scope: Mapping[str, Any]) -> str:
+    """The request's path below the app's root, percent-encoded as the client sent it (with
+    encoded unreserved characters decoded). Falls back to the decoded path when the server
+    gives no ``raw_path`` that agrees with it."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        path = path[len(root) :]
+    try:
+        raw = bytes(scope.get("raw_path") or b"").decode("ascii")
+    except UnicodeDecodeError:
+        return path
+    for candidate in (raw, raw[len(root) :] if root and raw.startswith(root + "/") else ""):
+        if candidate and unquote(candidate) == path:
+            return _ESCAPE.sub(_decode_unreserved, candidate)
+    return path
+
+
+def _decode_unreserved(escape: re.Match[str]) -> str:
+    char = chr(int(escape.group(1), 16))
+    return char if char in _UNRESERVED else escape.group(0).upper()
+
+
+def method_not_allowed(http_method: str, path: str, allowed: Iterable[str]) -> GatewayError:
+    """405 for a path that exists with other methods, naming them in ``Allow``."""
+    methods = ", ".join(sorted(set(allowed)))
+    return gateway_error(
+        405,
+        grpc.StatusCode.UNIMPLEMENTED,
+        f"method {http_method} is not allowed on {path}; allowed: {methods}",
+        "METHOD_NOT_ALLOWED",
+        headers={"Allow": methods},
+    )
 
 
 def not_found(path: str) -> GatewayError:

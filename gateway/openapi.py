@@ -4,7 +4,14 @@ Paths and methods come from the ``google.api.http`` rules, parameters from the p
 and (for bindings without a ``"*"`` body) the remaining request fields as query parameters,
 schemas from the message descriptors (``gateway.openapi_schemas``), and every description from
 the proto comments (``gateway.comments``). Each operation answers its response message with
-200, or the ``Error`` body (``gateway.errors``) with the status of the table.
+200, or the ``Error`` body (``gateway.errors``) with the status of the table. A request body
+carries the example its message's comment ends with (``Example ...:`` and JSON), so Swagger UI
+offers a real request to try out, not ``{}``.
+
+Every operation requires the API key (``securitySchemes``: ``authorization: Bearer <key>``,
+which the gateway forwards to the server as gRPC metadata; a server without keys configured
+ignores it), and ``servers`` names the gateway itself (``app`` sets the URL the document was
+fetched from).
 """
 
 from __future__ import annotations
@@ -15,12 +22,22 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from gateway import errors, forwarding, sse
+from gateway.comments import split_example
 from gateway.http_rules import Binding, resolve_field
 from gateway.openapi_schemas import REF_PREFIX, WELL_KNOWN, SchemaBuilder
 
 JsonObject = dict[str, Any]
 OPENAPI_VERSION = "3.0.3"
 _MAX_QUERY_DEPTH = 3
+#: The security scheme every operation requires: the server's API keys, as a bearer token.
+SECURITY_SCHEME = "ApiKey"
+API_KEY_SCHEME: JsonObject = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "API key",
+    "description": "An API key of the matcher server (MATCHER_API_KEYS_FILE), sent as "
+    "`Authorization: Bearer <key>` and forwarded as gRPC metadata.",
+}
 
 API_NOTES = f"""\
 HTTP/JSON gateway in front of the gRPC API: every rpc below is the gRPC method it names,
@@ -36,6 +53,10 @@ reached at the path its `google.api.http` option declares.
 - **Deadlines**: send `{forwarding.TIMEOUT_HEADER}: 5S` (gRPC's format: digits and a unit
   H, M, S, m, u, n); without it a call gets the gateway's default. Closing the connection
   cancels the call.
+- **API keys**: send `Authorization: Bearer <key>` (the **Authorize** button of `/docs`);
+  the gateway forwards it to the server, which answers 401 UNAUTHENTICATED without a valid
+  key and 403 PERMISSION_DENIED when the key's role may not call the rpc. A server without
+  keys configured (development mode) lets every call through.
 - **Metadata**: {", ".join(f"`{h}`" for h in forwarding.FORWARDED_HEADERS)} are forwarded.
 - **Streams**: server-streaming rpcs answer `{sse.MEDIA_TYPE}` (Server-Sent Events), one
   `data:` line of JSON per message; a failure mid-stream is a last `event: error`.
@@ -43,9 +64,14 @@ reached at the path its `google.api.http` option declares.
 
 
 def build_document(
-    bindings: Sequence[Binding], comments: Mapping[str, str], title: str, version: str
+    bindings: Sequence[Binding],
+    comments: Mapping[str, str],
+    title: str,
+    version: str,
+    server_url: str = "/",
 ) -> JsonObject:
-    """The whole document as a JSON-ready dict."""
+    """The whole document as a JSON-ready dict; ``server_url`` is the gateway's base URL
+    (the default ``/`` is relative: the host that served the document)."""
     schemas = SchemaBuilder(comments)
     paths: dict[str, JsonObject] = {}
     seen: dict[str, int] = {}
@@ -69,8 +95,13 @@ def build_document(
             {"name": s.name, "description": comments.get(s.full_name, s.full_name)}
             for s in services
         ],
+        "servers": [{"url": server_url, "description": "this gateway"}],
+        "security": [{SECURITY_SCHEME: []}],
         "paths": paths,
-        "components": {"schemas": schemas.components},
+        "components": {
+            "schemas": schemas.components,
+            "securitySchemes": {SECURITY_SCHEME: API_KEY_SCHEME},
+        },
     }
 
 
@@ -163,11 +194,25 @@ def _request_body(binding: Binding, schemas: SchemaBuilder) -> JsonObject | None
     if not binding.body:
         return None
     request = binding.method.input_type
+    media: JsonObject
     if binding.body == "*":
-        schema = schemas.message(request)
+        media = {"schema": schemas.message(request)}
+        example = _example(binding, schemas.comments)
+        if example is not None:
+            media["example"] = example
     else:
-        schema = schemas.field(request.fields_by_name[binding.body], describe=False)
-    return {"required": False, "content": {"application/json": {"schema": schema}}}
+        media = {"schema": schemas.field(request.fields_by_name[binding.body], describe=False)}
+    return {"required": False, "content": {"application/json": media}}
+
+
+def _example(binding: Binding, comments: Mapping[str, str]) -> Any:
+    """The request's example body: from its comment, else ``{}`` when the path sets every
+    field (AcceptOffer), else none."""
+    request = binding.method.input_type
+    _, example = split_example(comments.get(request.full_name, ""))
+    if example is None and {f.name for f in request.fields} <= set(binding.template.variables):
+        return {}
+    return example
 
 
 def _success(binding: Binding, schemas: SchemaBuilder) -> JsonObject:

@@ -28,6 +28,8 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
+from gateway.comments import split_example
+
 JsonObject = dict[str, Any]
 REF_PREFIX = "#/components/schemas/"
 
@@ -140,7 +142,7 @@ class SchemaBuilder:
             "properties": {f.json_name: self.field(f) for f in descriptor.fields},
             "additionalProperties": False,
         }
-        description = self.comments.get(descriptor.full_name, "")
-        if description:
+        description, _ = split_example(self.comments.get(descriptor.full_name, ""))
+        if description:  # the example goes on the request body (gateway.openapi)
             schema["description"] = description
         return schema

@@ -9,7 +9,11 @@ The stubs are committed so that integrators can ``pip install`` the package with
 grpcio-tools; ``--check`` (run by the test suite) keeps them in sync with the protos.
 Besides protoc's own ``_pb2.py``, ``_pb2.pyi`` and ``_pb2_grpc.py``, mypy-protobuf's grpc
 plugin (``protoc-gen-mypy_grpc``, from the ``test`` extra) writes ``_pb2_grpc.pyi`` so that
-the stubs, servicers and ``add_*_to_server`` functions are typed for mypy.
+the stubs, servicers and ``add_*_to_server`` functions are typed for mypy. protoc also writes
+``descriptor_set.binpb``, a ``FileDescriptorSet`` of the same protos with their comments
+(``--include_source_info``): the descriptors compiled into the ``_pb2`` modules carry no
+comments, and the gateway reads its OpenAPI descriptions from this file, which is shipped as
+package data, so a wheel install documents the API as fully as a source checkout.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from grpc_tools import protoc
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "protos"
 PACKAGE_DIR = Path("matcher") / "v1"
-GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
+DESCRIPTOR_SET = "descriptor_set.binpb"
+GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi", DESCRIPTOR_SET)
 GRPC_TYPES_PLUGIN = "protoc-gen-mypy_grpc"
 
 
@@ -65,8 +70,11 @@ def generate(out_dir: Path) -> list[Path]:
         f"--plugin={GRPC_TYPES_PLUGIN}={_grpc_types_plugin()}",
         f"--mypy_grpc_out={out_dir}",
         "--mypy_grpc_opt=quiet",
+        "--include_source_info",
+        f"--descriptor_set_out={out_dir / PACKAGE_DIR / DESCRIPTOR_SET}",
         *_proto_files(),
     ]
+    (out_dir / PACKAGE_DIR).mkdir(parents=True, exist_ok=True)  # for --descriptor_set_out
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
     return sorted(

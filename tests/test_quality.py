@@ -39,7 +39,7 @@ def test_buf_lint_is_clean() -> None:
     if shutil.which("npm") is None or shutil.which("npx") is None:
         missing_prerequisite("npm not installed: buf lint (an npm package) cannot run")
     if not (ROOT / "node_modules" / "@bufbuild" / "buf").exists():
-        installed = _run("npm", "ci", "--no-audit", "--no-fund")
-        assert installed.returncode == 0, installed.stderr
+        # .ci/run installs it before the suite; a test never installs packages.
+        missing_prerequisite("buf is not installed: run `npm ci` at the repository root first")
     result = _run("npx", "--no-install", "buf", "lint")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,13 +1,15 @@
 """OfferService: the volunteers' side (接单) over the order desk.
 
 ``WatchOffers`` is a server stream: it sends every OPEN offer first, then each offer again
-whenever it is made or changes state. It wakes at once on changes made in this process
-(``OfferFeed``) and re-reads the volunteer's offers at least every ``POLL_SECONDS`` for
-changes made by other processes. Each open stream holds one server thread (gRPC's sync
-server) for as long as it is open, however slowly its client reads, so the streams open at
-once are limited (``MATCHER_MAX_WATCH_STREAMS``, half the workers by default): one more is
-refused with RESOURCE_EXHAUSTED naming the setting, and unary calls and health checks always
-keep threads. Without the limit, as many streams as workers left every other call waiting.
+whenever it is made or changes state. A volunteer neither registered nor ever offered an
+order is NOT_FOUND before the stream starts (not a stream that waits forever). It wakes
+at once on changes made in this process (``OfferFeed``) and re-reads the volunteer's offers
+at least every ``POLL_SECONDS`` for changes made by other processes. Each open stream holds
+one server thread (gRPC's sync server) for as long as it is open, however slowly its client
+reads, so the streams open at once are limited (``MATCHER_MAX_WATCH_STREAMS``, half the
+workers by default): one more is refused with RESOURCE_EXHAUSTED naming the setting, and unary
+calls and health checks always keep threads. Without the limit, as many streams as workers
+left every other call waiting.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import grpc
 
 from matcher.access import policy
 from matcher.access.principal import current
-from matcher.errors import LimitExceededError
+from matcher.errors import LimitExceededError, NotFoundError
 from matcher.orders.desk import OrderDesk
 from matcher.orders.model import OfferState
 from matcher.service.convert.orders import (
@@ -91,8 +93,17 @@ class OfferServicer(orders_pb2_grpc.OfferServiceServicer):
     ) -> Iterator[orders_pb2.WatchOffersResponse]:
         check_id(request.volunteer_id, "volunteer_id")
         policy.check_volunteer(current(), request.volunteer_id)
+        self._check_known(request.volunteer_id)  # before the stream starts: never a silent wait
         with self.streams.taken():
             yield from self._watch(request.volunteer_id, context)
+
+    def _check_known(self, volunteer_id: str) -> None:
+        """``NotFoundError`` for a volunteer neither registered nor ever offered an order."""
+        desk = self._desk
+        if desk.registry.get(volunteer_id) is None and not desk.orders.volunteer_order_ids(
+            volunteer_id
+        ):
+            raise NotFoundError(f"volunteer {volunteer_id} is not registered")
 
     def _watch(
         self, volunteer_id: str, context: grpc.ServicerContext

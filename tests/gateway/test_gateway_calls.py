@@ -177,7 +177,7 @@ def test_malformed_query_parameters_are_400(
 
 def test_non_json_content_type_is_415(http: httpx.Client) -> None:
     response = http.post("/v1/match", data={"requests": "x"})
-    error = _error(response, 415, "INVALID_ARGUMENT")
+    error = _error(response, 415, "UNIMPLEMENTED")
     assert "application/json" in error["message"]
     assert error["details"][0]["reason"] == "UNSUPPORTED_MEDIA_TYPE"
 
@@ -205,7 +205,7 @@ def test_unknown_paths_are_404_and_wrong_methods_405(http: httpx.Client) -> None
     assert wrong.headers["allow"] == "POST"
     fixed = http.post("/openapi.json")
     _error(fixed, 405, "UNIMPLEMENTED")
-    assert fixed.headers["allow"] == "GET"
+    assert fixed.headers["allow"] == "GET, HEAD"
 
 
 def test_bad_grpc_timeout_is_400(http: httpx.Client) -> None:
@@ -226,8 +226,12 @@ def test_health_document_and_docs_page(http: httpx.Client) -> None:
     assert document.status_code == 200 and document.json()["openapi"].startswith("3.")
     docs = http.get("/docs")
     assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
-    assert 'fetch("openapi.json")' in docs.text
+    assert "SwaggerUIBundle(" in docs.text and 'url: "openapi.json"' in docs.text
     assert "http://" not in docs.text and "https://" not in docs.text  # nothing from a CDN
+    for asset in ("docs/swagger-ui-bundle.js", "docs/swagger-ui.css"):
+        assert f'"{asset}"' in docs.text
+        served = http.get(f"/{asset}")
+        assert served.status_code == 200 and len(served.content) > 10_000
 
 
 def test_an_unreachable_backend_is_503() -> None:

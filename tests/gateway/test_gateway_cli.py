@@ -9,6 +9,9 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -72,23 +75,52 @@ def test_invalid_configuration_exits_2(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_python_m_gateway_serves_and_stops_on_sigterm(running_server: RunningServer) -> None:
-    command = [sys.executable, "-m", "gateway", "--grpc-target", running_server.target]
+    with _gateway_process(running_server.target) as (process, url):
+        health = httpx.get(f"{url}/healthz", timeout=10)
+        assert health.status_code == 200 and health.json()["backend"] == "SERVING"
+        os.kill(process.pid, signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "gateway stopped" in err
+
+
+def test_sigterm_ends_open_event_streams_and_the_gateway_exits(
+    running_server: RunningServer,
+) -> None:
+    """An open watch stream does not keep a stopping gateway alive (before sse-starlette it
+    did, for as long as the client stayed)."""
+    with _gateway_process(running_server.target) as (process, url):
+        volunteer = {"id": "watched-at-shutdown", "home": {"lat": 36.27, "lon": 100.63}}
+        body = {"volunteers": [{"volunteer": volunteer}]}
+        assert httpx.post(f"{url}/v1/volunteers:batchUpsert", json=body).status_code == 200
+        watch = f"{url}/v1/volunteers/watched-at-shutdown/offers:watch"
+        with httpx.stream("GET", watch, timeout=10) as stream:  # keep-alives: every 15 s
+            assert stream.status_code == 200
+            started = time.monotonic()
+            os.kill(process.pid, signal.SIGTERM)
+            stream.read()  # the gateway ends the stream instead of waiting for the client
+        assert time.monotonic() - started < 10
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+
+
+@contextmanager
+def _gateway_process(target: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python -m gateway`` on a free port in front of ``target``, and its URL; killed at
+    the end if still running."""
+    command = [sys.executable, "-m", "gateway", "--grpc-target", target, "--port", "0"]
     with subprocess.Popen(
-        [*command, "--port", "0", "--log-level", "info"],
+        [*command, "--log-level", "info"],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     ) as process:
         try:
-            url = _reported_address(process)
-            health = httpx.get(f"{url}/healthz", timeout=10)
-            assert health.status_code == 200 and health.json()["backend"] == "SERVING"
+            yield process, _reported_address(process)
         finally:
-            os.kill(process.pid, signal.SIGTERM)
-            _, err = process.communicate(timeout=10)
-    assert process.returncode == 0, err
-    assert "gateway stopped" in err
+            if process.poll() is None:
+                process.kill()
 
 
 def _reported_address(process: subprocess.Popen[str]) -> str:

@@ -8,6 +8,10 @@ canonical JSON while the gateway and server are, rightly, not that literal:
 field, proto field names, numbers as strings) and ``positive_data_acceptance`` (the server
 checks what a schema cannot say, e.g. a volunteer needs an id; those are 400s naming the field).
 
+The server has an API key, which the fuzzer sends as the document's security scheme says
+(``Authorization: Bearer``); schemathesis also checks that a call without it is refused (401),
+so the scheme the document declares is the one the server enforces.
+
 After every request the gateway must still answer ``/healthz`` with 200. ``FUZZ_EXAMPLES``
 raises the examples per operation for a long run (see ``tests/fuzz/conftest.py``; run with
 ``tests/fuzz`` to get the inputs tried per operation in the end-of-run summary).
@@ -15,6 +19,7 @@ raises the examples per operation for a long run (see ``tests/fuzz/conftest.py``
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -32,12 +37,17 @@ from tests.support.service import TEST_SETTINGS
 #: Generated requests per operation (bounded: the whole run takes seconds; FUZZ_EXAMPLES for
 #: a long run).
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES") or 40)
+TOKEN = "gateway-fuzz-key"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SETTINGS = TEST_SETTINGS.with_overrides(
+    api_keys=f"fuzz:admin:{hashlib.sha256(TOKEN.encode()).hexdigest()}"
+)
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     """A server of its own: the fuzzer writes random volunteers into its registry."""
-    with matcher_stack(TEST_SETTINGS) as running:
+    with matcher_stack(SETTINGS) as running:
         yield running
 
 
@@ -63,7 +73,7 @@ schema = schemathesis.pytest.from_fixture("api").exclude(_streams)
     database=None,
 )
 def test_no_operation_answers_5xx(case: Any, stack: Stack) -> None:
-    response = case.call()
+    response = case.call(headers=AUTH)
     TALLY.record(f"gateway {case.operation.label}", str(response.status_code))
     case.validate_response(
         response, excluded_checks=[negative_data_rejection, positive_data_acceptance]

@@ -119,7 +119,7 @@ def test_a_stream_is_server_sent_events(http: httpx.Client) -> None:
     response = http.get("/v1/probe/ticks", params={"count": 3})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
-    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["cache-control"] == "no-store"
     events = decode_events(response.text)
     assert [(name, json.loads(data)["n"]) for name, data in events] == [
         ("message", 0),

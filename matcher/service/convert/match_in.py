@@ -45,6 +45,7 @@ from matcher.v1 import match_pb2
 _WEIGHTS = ("distance_weight", "skill_weight", "rating_weight", "fairness_weight")
 _VALUES = ("routine_value", "urgent_value", "difficult_value")
 _BOTH = "must not be set together with volunteers: send the volunteers or name a pool"
+_NO_REQUESTS = "at least one request is needed"
 
 
 def match_request_to_domain(
@@ -59,6 +60,8 @@ def match_request_to_domain(
     limits = settings if settings is not None else Settings()
     _check_limits(msg, limits)
     found = Violations()
+    if not msg.requests:
+        found.add("requests", _NO_REQUESTS)
     requests = _read_requests(msg.requests, found)
     pool = read_volunteers(
         msg.volunteers, found, limits.max_windows_per_volunteer, lambda i: f"volunteers[{i}]"
@@ -86,6 +89,8 @@ def pool_match_to_domain(
     limits = settings if settings is not None else Settings()
     _check_limits(msg, limits)
     found = Violations()
+    if not msg.requests:
+        found.add("requests", _NO_REQUESTS)
     if msg.volunteers:
         found.add("pool", _BOTH)
     requests = _read_requests(msg.requests, found)
