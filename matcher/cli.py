@@ -2,8 +2,10 @@
 seeded synthetic day for Gonghe County through it and prints a report, ``matcher import
 volunteers FILE`` loads a volunteer file into a running server's registry, ``matcher
 status`` prints a running server's health, registry and counters, ``matcher simulate``
-runs a seeded day of orders, offers, services, ratings and the time bank, and ``matcher keys
-new`` prints a fresh API key and its keys-file entry.
+runs a seeded day of orders, offers, services, ratings and the time bank, ``matcher keys
+new`` prints a fresh API key and its keys-file entry, ``matcher store accept-empty``
+lets the servers use a Redis data set that lost its data (``matcher.tools.store_admin``),
+and ``matcher store migrate-keys`` rewrites keys written before ``matcher.ids``.
 
 Logging handlers are configured here and only here.
 """
@@ -58,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     from matcher.tools.keys import add_keys_parser
 
     add_keys_parser(sub)
+    from matcher.tools.store_admin import add_store_parser
+
+    add_store_parser(sub)
     from gateway.__main__ import add_gateway_parser
 
     add_gateway_parser(sub)
@@ -181,6 +186,16 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
     return run_keys(args)
 
 
+def _store(args: argparse.Namespace, settings: Settings) -> int:
+    if args.store_action == "migrate-keys":
+        from matcher.tools.migrate_keys import run_migrate_keys
+
+        return run_migrate_keys(args, settings)
+    from matcher.tools.store_admin import run_store
+
+    return run_store(args, settings)
+
+
 def _gateway(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.__main__ import run_gateway
 
@@ -256,6 +271,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "status": _status,
     "import": _import_volunteers,
     "keys": _keys,
+    "store": _store,
     "simulate": _simulate,
     "gateway": _gateway,
     "demo": _demo,

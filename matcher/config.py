@@ -22,6 +22,9 @@ MATCHER_STORE                       memory      ``memory`` (embedded, not kept a
 MATCHER_REDIS_PREFIX                matcher     first part of every Redis key (several
                                                 registries can share one Redis database)
 MATCHER_HEALTH_INTERVAL_SECONDS     2           how often the store is probed for health
+MATCHER_STORE_READ_TIMEOUT_SECONDS  0.5         how long Redis reads and health probes wait
+                                                for an answer (writes wait 2 s: one that
+                                                timed out may have been applied)
 MATCHER_METRICS_PORT                9464        Prometheus /metrics port (on MATCHER_HOST);
                                                 0 picks a free one, -1 turns it off
 MATCHER_LOG_FORMAT                  text        ``text`` (human) or ``json`` (one object a line)
@@ -48,6 +51,17 @@ MATCHER_RATE_LIMIT_BURST            0           calls a key may make at once; 0:
 MATCHER_MAX_WATCH_STREAMS           0           WatchOffers streams open at once (each holds a
                                                 server thread); 0: half of MATCHER_WORKERS.
                                                 More are RESOURCE_EXHAUSTED
+MATCHER_COMPLETION_GRACE_HOURS      48          an ACCEPTED order not completed this long after
+                                                its service ended is closed by the dispatcher
+                                                (CANCELLED, ``closed_uncompleted``), freeing
+                                                its volunteers' holds
+MATCHER_REGISTRY_OUTBOX_LEASE_SECONDS
+                                    30          how long a registry side effect stays with the
+                                                process that is applying it before another
+                                                process may replay it (``registry_sync``)
+MATCHER_TEST_CRASH_AT               (empty)     TESTS ONLY: the process exits at once at this
+                                                point (``after-order-commit``,
+                                                ``after-registry-write``), as if killed there
 =================================== =========== ================================================
 """
 
@@ -96,6 +110,8 @@ def _one_of(field_name: str, choices: tuple[str, ...]) -> Rule:
 
 
 _COUNTS = ("max_requests", "max_volunteers", "max_slots", "max_windows_per_volunteer")
+#: Where ``MATCHER_TEST_CRASH_AT`` may kill the process (the fault tests' crash points).
+CRASH_POINTS = ("", "after-order-commit", "after-registry-write")
 
 #: The checks of single settings, in the order they run (the first failure is raised);
 #: checks of several settings together follow them in ``Settings.__post_init__``.
@@ -117,6 +133,7 @@ _RULES: tuple[Rule, ...] = (
         "must be 1 to 64 characters from A-Z a-z 0-9 _ . : -",
     ),
     Rule("health_interval_seconds", _within(0.05, 3600), "must be a number in [0.05, 3600]"),
+    Rule("store_read_timeout_seconds", _within(0.01, 60), "must be a number in [0.01, 60]"),
     Rule("metrics_port", _within(-1, 65_535), "must be -1 (off) or in [0, 65535]"),
     _one_of("log_format", LOG_FORMATS),
     _one_of("tracing", TRACING_MODES),
@@ -141,6 +158,13 @@ _RULES: tuple[Rule, ...] = (
         _within(0, 1_000_000),
         "must be in [0, 1000000] (0: one second's worth of the rate)",
     ),
+    Rule("completion_grace_hours", _within(0, 8_760), "must be a number in [0, 8760]"),
+    Rule("registry_outbox_lease_seconds", _within(0.1, 3_600), "must be a number in [0.1, 3600]"),
+    Rule(
+        "test_crash_at",
+        lambda value: value in CRASH_POINTS,
+        f"must be empty or one of {', '.join(CRASH_POINTS[1:])} (tests only)",
+    ),
 )
 
 
@@ -161,6 +185,7 @@ class Settings:
     store: str = field(default=MEMORY_STORE, repr=False)  # a URL may hold a password
     redis_prefix: str = "matcher"
     health_interval_seconds: float = 2.0
+    store_read_timeout_seconds: float = 0.5
     metrics_port: int = 9464
     log_format: str = "text"
     tracing: str = "off"
@@ -175,6 +200,9 @@ class Settings:
     rate_limit_per_second: float = 0.0
     rate_limit_burst: int = 0
     max_watch_streams: int = 0
+    completion_grace_hours: float = 48.0
+    registry_outbox_lease_seconds: float = 30.0
+    test_crash_at: str = ""  # tests only: see CRASH_POINTS
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -9,10 +9,12 @@
     │   ├── StaleOrderError           an order changed since it was read (retried inside)
     │   ├── HoldConflictError         a volunteer's time is already held (no double booking)
     │   ├── InsufficientBalanceError  a redemption exceeds the time-bank balance
+    │   ├── ReusedKeyError            an idempotency key came back with other content
     │   └── OfferExpiredError         an offer was answered after its deadline
     ├── InfeasibleError               the input is valid but admits no solution
     ├── LimitExceededError            a configured limit is exceeded; names the limit
-    ├── StoreUnavailableError         the backing store cannot be reached
+    ├── StoreUnavailableError         the backing store cannot be reached, or lost its data
+    │                                 (``matcher.registry.store.data_set``)
     ├── AuthenticationError           no API key, or one the server does not know
     ├── PermissionDeniedError         the key's role may not call the method or touch the
     │                                 object (someone else's order or offer)
@@ -21,7 +23,7 @@
     ConfigError (ValueError)          invalid MATCHER_* setting, raised at start-up only
                                       (lives in ``matcher.config``)
 
-The four ``ConflictError`` kinds live with the order lifecycle (``matcher.orders.store.base`` and
+The five ``ConflictError`` kinds live with the order lifecycle (``matcher.orders.store.base`` and
 ``matcher.orders.lifecycle``). These errors are transport-neutral: ``matcher.service.errors`` is
 the one place that maps them to gRPC status codes. Messages must never carry residents' or
 volunteers' personal data (names, addresses, coordinates); ids and field paths are fine.

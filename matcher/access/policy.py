@@ -9,13 +9,19 @@ object is ``PermissionDeniedError`` (PERMISSION_DENIED).
 
 Privacy: a volunteer sees an order only through its own offers (the meeting point is the
 order's place, and its distance) and, once it accepted, the order with the resident's
-contact; ``visible_order`` strips other volunteers' offers and events from it.
+contact; ``visible_order`` strips other volunteers' offers and events from it. A resident
+app sees who is coming and when (each offer's volunteer, state and times, and the service's
+own window), never where a volunteer lives: ``offer_view`` leaves out the volunteer's
+distance from home and the availability window the order was matched into, and the
+converter (``service/convert/orders_out.py``) writes what it allows. The centre's staff
+(dispatcher) and admin see everything.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from matcher.access.principal import Principal
 from matcher.access.roles import Role
@@ -24,6 +30,18 @@ from matcher.orders.desk import offer_order_id
 from matcher.orders.model import Actor, Order
 
 Load = Callable[[], Order]
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """Which of an offer's fields about the volunteer a caller sees."""
+
+    volunteer_details: bool  # distance from the volunteer's home, its availability window
+
+
+def offer_view(principal: Principal) -> OfferView:
+    """What ``principal`` sees of offers: a resident app not where the volunteer lives."""
+    return OfferView(volunteer_details=principal.role is not Role.RESIDENT_APP)
 
 
 def owner_filter(principal: Principal) -> str | None:

@@ -6,8 +6,13 @@ it implies, re-reading when another process wrote first (see ``commits``). A dis
 expiries and offers go through ``offer_many`` / ``sweep_many``: many orders at once, their
 writes sent together.
 
-After a successful write the desk applies the registry side effects (``registry_sync``),
-wakes the offer streams of the volunteers involved (``OfferFeed``) and tells the observer.
+A write's registry side effects go into the order store's outbox in the same atomic commit;
+after the write the desk applies them (``registry_sync.RegistryOutbox``, exactly once), wakes
+the offer streams of the volunteers involved (``OfferFeed``) and tells the observer.
+
+Sweeping (a round's first step) expires overdue offers, lapses orders whose service time
+came, and closes ACCEPTED orders nobody completed within ``completion_grace_hours`` after
+their service ended (``lifecycle.close_uncompleted``), so no hold lives for ever.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from matcher.core.model import Urgency
-from matcher.errors import ConflictError, NotFoundError
+from matcher.errors import NotFoundError
 from matcher.orders import lifecycle, registry_sync
 from matcher.orders.commits import Committer, Step, TxnFor
 from matcher.orders.model import (
@@ -28,6 +34,7 @@ from matcher.orders.model import (
     Offer,
     Order,
     OrderState,
+    RegistryEffect,
     Resident,
     ServiceSpec,
     Transaction,
@@ -35,28 +42,41 @@ from matcher.orders.model import (
 from matcher.orders.observer import LifecycleObserver, NoObserver
 from matcher.orders.offer_feed import OfferFeed
 from matcher.orders.states import ALLOWED_FROM
-from matcher.orders.store.base import OrderStore, WriteOutcome
+from matcher.orders.store.base import OrderStore, ReusedKeyError, WriteOutcome
 from matcher.orders.timebank import earn_transaction
 from matcher.registry.store.base import VolunteerStore
 
 logger = logging.getLogger(__name__)
 
 
-def _sweep_due(order: Order, now_ms: int) -> bool:
-    """Whether sweeping changes the order: an open offer is past its deadline, or the
-    service time came while the order can still lapse."""
-    if any(o.deadline_ms <= now_ms for o in order.open_offers):
-        return True
-    lapsing = order.state in ALLOWED_FROM[Event.LAPSE]
-    return lapsing and order.spec.start * 1000 <= now_ms
+@dataclass(frozen=True)
+class Sweep:
+    """What sweeping does to an order, given the completion grace (ms)."""
 
+    grace_ms: int
 
-def _sweep_step(o: Order, at: int) -> Order:
-    """Expire the overdue offers, then lapse the order if its service time came."""
-    o = lifecycle.expire_offers(o, at)
-    if o.state in ALLOWED_FROM[Event.LAPSE] and o.spec.start * 1000 <= at:
-        o = lifecycle.lapse(o, at)
-    return o
+    def overdue(self, order: Order, now_ms: int) -> bool:
+        """Whether an ACCEPTED order's completion grace after its service end has passed."""
+        ended_ms = order.spec.end * 1000
+        return order.state is OrderState.ACCEPTED and ended_ms + self.grace_ms <= now_ms
+
+    def due(self, order: Order, now_ms: int) -> bool:
+        """Whether sweeping changes the order: an open offer is past its deadline, the
+        service time came while the order can still lapse, or it is overdue."""
+        if any(o.deadline_ms <= now_ms for o in order.open_offers):
+            return True
+        lapsing = order.state in ALLOWED_FROM[Event.LAPSE]
+        return (lapsing and order.spec.start * 1000 <= now_ms) or self.overdue(order, now_ms)
+
+    def step(self, o: Order, at: int) -> Order:
+        """Expire the overdue offers, lapse the order if its service time came, and close it
+        if it is overdue."""
+        o = lifecycle.expire_offers(o, at)
+        if o.state in ALLOWED_FROM[Event.LAPSE] and o.spec.start * 1000 <= at:
+            o = lifecycle.lapse(o, at)
+        if self.overdue(o, at):
+            o = lifecycle.close_uncompleted(o, self.grace_ms, at)
+        return o
 
 
 def order_id_for(idempotency_key: str, owner: str = "") -> str:
@@ -95,15 +115,23 @@ class OrderDesk:
         offer_ttl_seconds: float,
         feed: OfferFeed | None = None,
         observer: LifecycleObserver | None = None,
+        *,
+        completion_grace_hours: float = 48.0,
+        outbox_lease_seconds: float = 30.0,
+        crash_at: str = "",
     ) -> None:
         self.orders = orders
         self.registry = registry
         self.clock = clock
         self.offer_ttl_ms = int(offer_ttl_seconds * 1000)
+        self.sweep = Sweep(int(completion_grace_hours * 3_600_000))
         self.feed = feed if feed is not None else OfferFeed()
         self.on_urgent: Callable[[], None] | None = None  # set by the dispatcher
         self.observer: LifecycleObserver = observer or NoObserver()
-        self._commits = Committer(orders, self.now_ms, self._written)
+        self.outbox = registry_sync.RegistryOutbox(
+            orders, registry, self.now_ms, outbox_lease_seconds, crash_at
+        )
+        self._commits = Committer(orders, self.now_ms, self._written, self._effects_for)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -126,9 +154,7 @@ class OrderDesk:
         order = lifecycle.submit(order_id, branch_id, resident, spec, digest, now, owner)
         stored, created = self.orders.create(order)
         if not created and stored.fingerprint != digest:
-            raise ConflictError(
-                f"idempotency key already used for order {order_id} with different content"
-            )
+            raise ReusedKeyError(idempotency_key, f"order {order_id}")
         if created:
             self.observer.order_written(None, stored, None)
         if created and spec.urgency is Urgency.URGENT and self.on_urgent is not None:
@@ -193,12 +219,13 @@ class OrderDesk:
         return self.transition_many([(o, offer(v, w, km)) for o, v, w, km in offers])
 
     def sweep_many(self, orders: Sequence[Order]) -> list[WriteOutcome]:
-        """Expire each order's overdue offers, and lapse it if its service time has come;
-        per order (a recent read, each at most once) the order after it, or the error."""
+        """Expire each order's overdue offers, lapse it if its service time has come, close
+        it if it is ACCEPTED past its completion grace; per order (a recent read, each at most
+        once) the order after it, or the error."""
         now = self.now_ms()
-        due = [(k, o) for k, o in enumerate(orders) if _sweep_due(o, now)]
+        due = [(k, o) for k, o in enumerate(orders) if self.sweep.due(o, now)]
         out: list[WriteOutcome] = list(orders)
-        swept = self.transition_many([(o, _sweep_step) for _, o in due])
+        swept = self.transition_many([(o, self.sweep.step) for _, o in due])
         for (k, _), outcome in zip(due, swept, strict=True):
             out[k] = outcome
         return out
@@ -251,9 +278,22 @@ class OrderDesk:
         the ``ConflictError`` / ``NotFoundError`` ``transition`` would raise."""
         return self._commits.many(items)
 
-    def _written(self, before: Order, after: Order, txn: Transaction | None) -> None:
+    def _effects_for(self, before: Order, after: Order, now_ms: int) -> list[RegistryEffect]:
+        """The registry effects a write commits into the outbox, leased to this process."""
+        found = registry_sync.effects_of(before, after, after.version + 1)
+        return self.outbox.leased(found, now_ms)
+
+    def _written(
+        self,
+        before: Order,
+        after: Order,
+        txn: Transaction | None,
+        effects: Sequence[RegistryEffect],
+    ) -> None:
         """After a write: the registry side effects, the offer streams, the observer."""
-        registry_sync.apply_changes(self.registry, before, after)
+        if effects:
+            self.outbox.crash_point("after-order-commit")
+            self.outbox.apply(effects)
         touched = {o.volunteer_id for o in after.offers if before.offer(o.offer_id) != o}
         if after.state is not before.state:
             touched |= set(after.accepted_volunteers)

@@ -9,9 +9,10 @@ several processes may run rounds on one Redis at once (the order store's holds k
 from booking anybody twice).
 
 Recovery (``start``): expire the offers whose deadline passed while no dispatcher was
-running and lapse the orders whose time came, so their volunteers are free again, and
-re-apply the availability cuts of accepted orders (a process may have died between an
-acceptance and its registry update).
+running, lapse the orders whose time came and close the accepted ones past their completion
+grace, so their volunteers are free again, and replay the registry side effects a dead
+process left in the outbox (``registry_sync``). Every round replays the outbox too, so
+effects left while their lease still ran are applied soon after it runs out.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ import traceback
 
 from matcher.core.model import Policy
 from matcher.errors import MatcherError
-from matcher.orders import registry_sync
 from matcher.orders.desk import OrderDesk
-from matcher.orders.model import OrderState
 from matcher.orders.rounds import RoundReport, Scope, run_round, sweep
 from matcher.registry.model import Selector
 from matcher.registry.view import PoolView
@@ -91,26 +90,34 @@ class Dispatcher:
             self.desk.observer.round_finished(
                 time.perf_counter() - started, len(report.offers), False
             )
+            self._replay()
         parts = ", ".join(f"{k} {ms:.0f}" for k, ms in report.timings_ms.items())
         logger.info(
-            "dispatch round: %d orders, %d offers, %d unserved, %d conflicts, %d solves (ms: %s)",
+            "dispatch round: %d orders, %d offers, %d unserved, %d conflicts, %d solves, "
+            "%d closed uncompleted (ms: %s)",
             report.orders_considered,
             len(report.offers),
             report.orders_unserved,
             report.reservation_conflicts,
             report.solves,
+            report.orders_closed,
             parts,
         )
         return report
 
     def recover(self) -> None:
-        """Free what a stopped dispatcher left held, and re-apply accepted orders' cuts."""
+        """Free what a stopped dispatcher left held, and replay the registry outbox."""
         with self._round_lock:
             sweep(self.desk, RoundReport())
-            now_s = self.desk.now_ms() // 1000
-            ids = self.desk.orders.ids_in_states([OrderState.ACCEPTED])
-            accepted = [o for o in self.desk.orders.get_many(ids) if o and o.spec.end > now_s]
-            registry_sync.reapply_cuts(self.desk.registry, accepted)
+            self._replay()
+
+    def _replay(self) -> None:
+        """Apply the registry side effects whose lease ran out (the round lock is held); an
+        unreachable store leaves them for the next time."""
+        try:
+            self.desk.outbox.replay()
+        except MatcherError as error:
+            logger.warning("registry outbox replay failed: %s", type(error).__name__)
 
     def _run(self) -> None:
         while not self._stop.is_set():

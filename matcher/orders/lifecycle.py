@@ -137,6 +137,17 @@ def cancel(order: Order, actor: Actor, now_ms: int, detail: str = "") -> Order:
     return _append(changed, order.state, Event.CANCEL, actor, now_ms, detail=detail)
 
 
+def close_uncompleted(order: Order, grace_ms: int, now_ms: int) -> Order:
+    """Close an ACCEPTED order nobody completed within ``grace_ms`` after its service ended:
+    it is CANCELLED by the dispatcher (event ``closed_uncompleted``), which releases its
+    volunteers' holds; nothing is credited, and the past time is not given back."""
+    check(order, Event.CLOSE)
+    if order.spec.end * 1000 + grace_ms > now_ms:
+        raise ConflictError(f"order {order.order_id} is within its completion grace")
+    changed = dataclasses.replace(order, state=S.CANCELLED)
+    return _append(changed, order.state, Event.CLOSE, Actor.DISPATCHER, now_ms)
+
+
 def complete(order: Order, minutes: int, actor: Actor, volunteer_id: str, now_ms: int) -> Order:
     """Mark the service done with ``minutes`` served by each accepted volunteer.
 

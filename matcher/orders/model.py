@@ -59,6 +59,7 @@ class Event(enum.Enum):
     COMPLETE = "completed"
     RATE = "rated"
     LAPSE = "lapsed"  # the service time came before every slot was accepted
+    CLOSE = "closed_uncompleted"  # ACCEPTED, never completed, its grace after the end passed
 
 
 FINAL_STATES = frozenset({OrderState.RATED, OrderState.CANCELLED, OrderState.EXPIRED})
@@ -178,6 +179,38 @@ class Hold:
 
     def live(self, now_ms: int) -> bool:
         return self.deadline_ms == 0 or self.deadline_ms > now_ms
+
+
+class EffectKind(enum.IntEnum):
+    """What an order write does to one volunteer's registry record (``registry_sync``)."""
+
+    CUT = 1  # accepted: the service window leaves the volunteer's availability
+    GIVE_BACK = 2  # cancelled after acceptance: the window is merged back
+    HOURS = 3  # completed: ``amount`` minutes added to ``recent_hours``
+    RATING = 4  # rated: ``amount`` stars folded into the mean rating
+
+
+@dataclass(frozen=True)
+class RegistryEffect:
+    """One registry side effect of an order write, kept in the order store's outbox (written
+    atomically with the order) until it is applied to the registry, exactly once.
+
+    The claim fields are set by the process applying it: ``claim`` (its token) and
+    ``claimed_ms`` give it a lease, and before its registry write it records the record
+    version that write expects (``attempt_version``, 0: none yet) and a digest of the
+    profile it writes (``attempt_digest``), so a replay can tell whether the write landed.
+    """
+
+    effect_id: str  # "<order id>@<order version written>.<n>"
+    volunteer_id: str
+    kind: EffectKind
+    start: int = 0  # CUT, GIVE_BACK: the service window (epoch s)
+    end: int = 0
+    amount: int = 0  # HOURS: minutes; RATING: stars
+    claim: str = ""
+    claimed_ms: int = 0
+    attempt_version: int = 0
+    attempt_digest: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 1. **Sweep** every live order: open offers past their deadline expire (the order goes back
    to pending, never to be offered to that volunteer again), and orders whose service time
-   has come lapse. The orders that change are written together (``OrderDesk.sweep_many``).
+   has come lapse; ACCEPTED orders not completed within the completion grace after their
+   service ended are closed (CANCELLED, ``closed_uncompleted``), releasing their holds. The
+   orders that change are written together (``OrderDesk.sweep_many``).
 2. **Solve** the pending orders in scope (one request per order, its open slots as slots)
    with ``solve_match`` against the selected pool minus the time already held
    (``pool_cuts``), with each order's earlier volunteers excluded (``ExcludedPairs``).
@@ -83,6 +85,7 @@ class RoundReport:
     orders_unserved: int = 0
     offers_expired: int = 0
     orders_lapsed: int = 0
+    orders_closed: int = 0  # ACCEPTED orders closed uncompleted after their grace
     reservation_conflicts: int = 0
     solves: int = 0
     #: Wall time of each part (``sweep``, ``holds``, ``solve``, ``reserve``), ms, summed over
@@ -121,13 +124,17 @@ def run_round(
 
 
 def sweep(desk: OrderDesk, report: RoundReport) -> list[Order]:
-    """Expire overdue offers and lapse orders whose time came; returns the live orders."""
+    """Expire overdue offers, lapse orders whose time came and close ACCEPTED orders past
+    their completion grace; returns the live orders."""
     live: list[Order] = []
     ids = desk.orders.ids_in_states(_LIVE)
     orders = [o for o in desk.orders.get_many(ids) if o is not None]
+    orders += _overdue_accepted(desk)
     for order, swept in zip(orders, desk.sweep_many(orders), strict=True):
         if not isinstance(swept, Order):
             continue  # it kept changing under us: the next round will see it
+        if swept.state is OrderState.CANCELLED and order.state is OrderState.ACCEPTED:
+            report.orders_closed += 1
         report.offers_expired += sum(
             1
             for o in swept.offers
@@ -138,6 +145,18 @@ def sweep(desk: OrderDesk, report: RoundReport) -> list[Order]:
         if swept.state in _LIVE:
             live.append(swept)
     return live
+
+
+def _overdue_accepted(desk: OrderDesk) -> list[Order]:
+    """The ACCEPTED orders past their completion grace. An order is submitted before its
+    service starts, so none can be overdue unless the oldest ACCEPTED one was submitted more
+    than the grace ago: the census (one cheap read) usually spares reading them all."""
+    now = desk.now_ms()
+    oldest = desk.orders.census()[OrderState.ACCEPTED]
+    if not oldest.count or oldest.oldest_created_ms > now - desk.sweep.grace_ms:
+        return []
+    ids = desk.orders.ids_in_states([OrderState.ACCEPTED])
+    return [o for o in desk.orders.get_many(ids) if o is not None and desk.sweep.overdue(o, now)]
 
 
 def _dispatch(

@@ -9,6 +9,7 @@ leads, and which retries answer with the unchanged order. ``check`` enforces the
                  └─decline/expire───┘
     PENDING, OFFERED ─lapse (service time came)─▶ EXPIRED  (ACCEPTED if some slot accepted)
     PENDING, OFFERED, ACCEPTED ─cancel─▶ CANCELLED
+    ACCEPTED ─close (not completed within the grace after its end)─▶ CANCELLED
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ ALLOWED_FROM: Mapping[Event, frozenset[OrderState]] = MappingProxyType(
         Event.COMPLETE: frozenset({S.ACCEPTED}),
         Event.RATE: frozenset({S.COMPLETED}),
         Event.LAPSE: frozenset({S.PENDING, S.OFFERED}),
+        Event.CLOSE: frozenset({S.ACCEPTED}),
     }
 )
 #: The states each event may lead to.
@@ -47,6 +49,7 @@ LEADS_TO: Mapping[Event, frozenset[OrderState]] = MappingProxyType(
         Event.COMPLETE: frozenset({S.COMPLETED}),
         Event.RATE: frozenset({S.RATED}),
         Event.LAPSE: frozenset({S.EXPIRED, S.ACCEPTED}),
+        Event.CLOSE: frozenset({S.CANCELLED}),
     }
 )
 #: Every (from, to) pair some event allows.

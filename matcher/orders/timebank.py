@@ -9,8 +9,11 @@ to zero):
   posted in the same atomic write as the completion, so a retried completion never credits
   twice.
 * **Redeem.** A volunteer spends hours at a branch: the volunteer's account is debited and
-  the branch's credited (the hours return to the bank). Refused when the balance is short;
-  with an idempotency key a retried redemption is posted once.
+  the branch's credited (the hours return to the bank). Refused when the balance is short.
+  With an idempotency key the transaction id is ``redeem:<volunteer>:<key>`` (``matcher.ids``
+  escapes the volunteer id, so no two volunteers' keys meet): a retry with the same hours,
+  branch and reason is posted once (``posted`` false), the same key with anything else is
+  refused (``ReusedKeyError``, naming the key, as a reused order key is).
 * **Roll-up.** Each branch (网格分行) reports the minutes it issued and took back and its
   completed orders; the head bank's figures are the sum over every branch.
 
@@ -23,6 +26,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from matcher import ids
 from matcher.errors import NotFoundError
 from matcher.orders.model import (
     BranchFigures,
@@ -32,7 +36,12 @@ from matcher.orders.model import (
     Posting,
     Transaction,
 )
-from matcher.orders.store.base import OrderStore, branch_account, volunteer_account
+from matcher.orders.store.base import (
+    OrderStore,
+    ReusedKeyError,
+    branch_account,
+    volunteer_account,
+)
 from matcher.registry.store.base import VolunteerStore
 
 
@@ -43,13 +52,27 @@ def earn_transaction(order: Order, now_ms: int) -> Transaction:
     postings = [Posting(volunteer_account(v), minutes) for v in volunteers]
     postings.append(Posting(branch_account(order.branch_id), -minutes * len(volunteers)))
     return Transaction(
-        txn_id=f"earn:{order.order_id}",
+        txn_id=earn_id(order.order_id),
         kind=EntryKind.EARNED,
         branch_id=order.branch_id,
         postings=tuple(postings),
         at_ms=now_ms,
         order_id=order.order_id,
     )
+
+
+def earn_id(order_id: str) -> str:
+    """The transaction id of an order's completion."""
+    return ids.join("earn", order_id)
+
+
+def redemption_id(volunteer_id: str, key: str) -> str:
+    """The transaction id of the volunteer's redemption with idempotency ``key``."""
+    return ids.join("redeem", volunteer_id, key)
+
+
+#: Entries read per page while looking for the first use of a reused key.
+_SEARCH_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -113,10 +136,11 @@ class TimeBank:
         self, volunteer_id: str, minutes: int, branch_id: str, reason: str, key: str
     ) -> tuple[bool, Balance]:
         """Spend ``minutes`` of the volunteer's hours at ``branch_id``; returns whether this
-        call posted (False: a retry of ``key``, posted before) and the balance after."""
+        call posted (False: a retry of ``key``, posted before with the same content) and the
+        balance after. ``ReusedKeyError`` if ``key`` was posted with other content."""
         account = self._known(volunteer_id)
         txn = Transaction(
-            txn_id=f"redeem:{volunteer_id}:{key or uuid.uuid4().hex}",
+            txn_id=redemption_id(volunteer_id, key or uuid.uuid4().hex),
             kind=EntryKind.REDEEMED,
             branch_id=branch_id,
             postings=(Posting(account, -minutes), Posting(branch_account(branch_id), minutes)),
@@ -126,7 +150,29 @@ class TimeBank:
             guard_minutes=minutes,
         )
         posted = self._orders.post(txn)
+        if not posted:
+            first = self._entry_of(account, txn.txn_id)
+            same = first is not None and (first.minutes, first.branch_id, first.reason) == (
+                -minutes,
+                branch_id,
+                reason,
+            )
+            if not same:
+                raise ReusedKeyError(key, f"redemption {txn.txn_id}")
         return posted, self.balance(volunteer_id)
+
+    def _entry_of(self, account: str, txn_id: str) -> LedgerEntry | None:
+        """The account's entry of transaction ``txn_id``, searched newest first (a retry
+        mostly follows its first call closely), or None."""
+        end = self._orders.entry_count(account)
+        while end > 0:
+            start = max(0, end - _SEARCH_PAGE)
+            page = self._orders.entries(account, start, end - start)
+            found = next((e for e in reversed(page) if e.txn_id == txn_id), None)
+            if found is not None:
+                return found
+            end = start
+        return None
 
     def _known(self, volunteer_id: str) -> str:
         account = volunteer_account(volunteer_id)

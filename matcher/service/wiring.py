@@ -8,11 +8,13 @@ proto service, sets health, turns reflection on and exports the gauges read at s
 What it returns (``Services``) runs beside the gRPC server, which starts and stops it
 (``matcher.service.server``).
 
-Health: ``""`` and MatchService are SERVING while the process serves (an inline Match needs no
-store). The services that need the store (``STORE_SERVICES``: VolunteerService and the order
-lifecycle's four) follow it through ``StoreProbe``: NOT_SERVING while it is unreachable, their
-calls failing with UNAVAILABLE meanwhile. A pool Match needs the store too, so a client that
-matches against the pool should watch VolunteerService.
+Health has an entry for every service. ``""``, MatchService and StatusService
+(``PROCESS_SERVICES``) are SERVING while the process serves (an inline Match needs no store;
+the status reports an unreachable store). The services that need the store
+(``STORE_SERVICES``: VolunteerService and the order lifecycle's four) follow it through
+``StoreProbe``: NOT_SERVING while it is unreachable, their calls failing with UNAVAILABLE
+meanwhile. A pool Match needs the store too, so a client that matches against the pool should
+watch VolunteerService.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ DISPATCH_SERVICE = _full_name(orders_pb2, "DispatchService")
 OFFER_SERVICE = _full_name(orders_pb2, "OfferService")
 TIMEBANK_SERVICE = _full_name(timebank_pb2, "TimeBankService")
 HEALTH_SERVICE = _full_name(health_pb2, "Health")
+#: The services SERVING while the process serves: they answer without the store (an inline
+#: Match; the server's status, which reports the store unreachable).
+PROCESS_SERVICES = (MATCH_SERVICE, STATUS_SERVICE)
 #: The services whose health follows the store.
 STORE_SERVICES = (
     VOLUNTEER_SERVICE,
@@ -81,8 +86,7 @@ STORE_SERVICES = (
 )
 #: Every service reflection lists.
 REFLECTED = (
-    MATCH_SERVICE,
-    STATUS_SERVICE,
+    *PROCESS_SERVICES,
     *STORE_SERVICES,
     HEALTH_SERVICE,
     reflection.SERVICE_NAME,
@@ -148,7 +152,7 @@ def add_services(
     orders = _add_order_services(server, settings, stores.orders, pool_view, clock, metrics)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", MATCH_SERVICE, *STORE_SERVICES):
+    for name in ("", *PROCESS_SERVICES, *STORE_SERVICES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     probe = StoreProbe(
         pool_view.store,
@@ -183,7 +187,16 @@ def _add_order_services(
     """The desk, the dispatcher and the time bank over ``store``, and their four services;
     the order metrics hear of every order written and every round run."""
     observer = OrderMetrics(metrics)
-    desk = OrderDesk(store, pool_view.store, clock, settings.offer_ttl_seconds, observer=observer)
+    desk = OrderDesk(
+        store,
+        pool_view.store,
+        clock,
+        settings.offer_ttl_seconds,
+        observer=observer,
+        completion_grace_hours=settings.completion_grace_hours,
+        outbox_lease_seconds=settings.registry_outbox_lease_seconds,
+        crash_at=settings.test_crash_at,
+    )
     dispatcher = Dispatcher(desk, pool_view, settings.dispatch_window_seconds)
     bank = TimeBank(store, pool_view.store, clock)
     offers = OfferServicer(desk, max_streams=settings.watch_stream_limit)

@@ -96,6 +96,8 @@ def test_a_stream_that_is_never_read_holds_up_nobody() -> None:
             grown = threading.active_count() - threads_before
         slow.cancel()
         # Its thread ends and its slot is free: the whole limit can be opened again.
+        watchers = [f"vol-{k}" for k in range(settings.watch_stream_limit)]
+        system.register(*(upsert(vid) for vid in [*watchers, "vol-x"]))
         with ExitStack() as stack:
             for k in range(settings.watch_stream_limit):
                 stack.enter_context(watching(system, f"vol-{k}"))
@@ -115,7 +117,7 @@ def test_streams_beyond_the_limit_are_refused_and_unary_calls_keep_threads() -> 
     settings = ORDER_SETTINGS.with_overrides(workers=4)  # 2 streams at once
     assert settings.watch_stream_limit == 2
     with running_system(settings) as system:
-        system.register(upsert("vol-a"))
+        system.register(*(upsert(vid) for vid in ("vol-a", "vol-b", "vol-c")))
         with watching(system, "vol-a"), watching(system, "vol-b") as second:
             time.sleep(0.3)  # both hold their thread now
             error = stream_refusal(system, "vol-c")
@@ -142,6 +144,7 @@ def test_a_cancelled_stream_frees_its_slot_at_once(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(offer_service, "POLL_SECONDS", 60.0)  # only a wake-up can end a wait
     settings = ORDER_SETTINGS.with_overrides(workers=2)  # 1 stream at once
     with running_system(settings) as system:
+        system.register(upsert("vol-a"), upsert("vol-b"))  # a stream for a stranger is NOT_FOUND
         with watching(system, "vol-a"):
             time.sleep(0.3)  # the stream holds its slot, waiting for offers
             refused = stream_refusal(system, "vol-b")

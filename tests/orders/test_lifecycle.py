@@ -20,6 +20,7 @@ NOW = T0 * 1000
 DEADLINE = NOW + 600_000
 START_MS = (T0 + 2 * HOUR) * 1000
 WINDOW = (T0, T0 + 8 * HOUR)
+CLOSE_MS = (T0 + 4 * HOUR) * 1000  # the service (2 h to 3 h) ended an hour ago
 
 
 def offered(order: Order, vid: str = "v1") -> Order:
@@ -55,6 +56,7 @@ APPLY: dict[Event, Callable[[Order], Order]] = {
     Event.COMPLETE: lambda o: lifecycle.complete(o, 60, Actor.CENTRE, "", NOW + 10),
     Event.RATE: lambda o: lifecycle.rate(o, 5, "thank you", NOW + 10),
     Event.LAPSE: lambda o: lifecycle.lapse(o, START_MS),
+    Event.CLOSE: lambda o: lifecycle.close_uncompleted(o, HOUR * 1000, CLOSE_MS),
 }
 PAIRS = [(s, e) for s in OrderState for e in Event if e is not Event.SUBMIT]
 
@@ -97,6 +99,15 @@ def test_every_state_event_pair(state: OrderState, event: Event) -> None:
         with pytest.raises(ConflictError) as caught:
             APPLY[event](before)
         assert f"order ord-1 is {state.name}" in str(caught.value)
+
+
+def test_an_accepted_order_is_closed_only_after_its_grace() -> None:
+    order = order_in(S.ACCEPTED)
+    with pytest.raises(ConflictError, match="within its completion grace"):
+        lifecycle.close_uncompleted(order, HOUR * 1000 + 1, CLOSE_MS)
+    closed = lifecycle.close_uncompleted(order, HOUR * 1000, CLOSE_MS)
+    assert (closed.state, closed.history[-1].actor) == (S.CANCELLED, Actor.DISPATCHER)
+    assert lifecycle.hold_changes(order, closed).release == (("v1", "ord-1.1"),)
 
 
 def test_rate_before_completion_names_the_state() -> None:

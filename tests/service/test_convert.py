@@ -9,7 +9,7 @@ import pytest
 
 from matcher.config import Settings
 from matcher.core.model import MatchResult, Policy, Reason, RequestBatch, SolveStats, Urgency
-from matcher.core.skills import N_SKILLS, SKILL_BIT
+from matcher.core.skills import SKILL_BIT
 from matcher.errors import LimitExceededError, ValidationError
 from matcher.service.convert import (
     MAX_VIOLATIONS,
@@ -66,12 +66,11 @@ def test_windows_of_a_volunteer_stay_with_their_owner() -> None:
         assert [w.start.seconds for w in msg.availability] == pool.window_start[mine].tolist()
 
 
-def test_empty_batch_round_trips() -> None:
-    requests, pool, policy = match_request_to_domain(match_pb2.MatchRequest())
-    assert len(requests) == 0 and len(pool) == 0 and pool.n_windows == 0
-    assert requests.skill_mask.dtype == np.uint64
-    assert pool.levels.shape == (0, N_SKILLS)
-    assert policy == Policy()
+def test_an_empty_batch_is_refused_naming_requests() -> None:
+    with pytest.raises(ValidationError) as refused:
+        match_request_to_domain(match_pb2.MatchRequest())
+    assert [v.field for v in refused.value.violations] == ["requests"]
+    assert "at least one request" in refused.value.violations[0].description
 
 
 def test_defaults_apply(valid_request: match_pb2.MatchRequest) -> None:

@@ -519,7 +519,7 @@ def _valid_match_requests(draw: st.DrawFn) -> match_pb2.MatchRequest:
     lat = st.floats(36.0, 36.6)
     lon = st.floats(100.3, 100.9)
     msg = match_pb2.MatchRequest()
-    for i in range(draw(st.integers(0, 6))):
+    for i in range(draw(st.integers(1, 6))):  # an empty batch is INVALID_ARGUMENT
         start = _DAY + draw(st.integers(0, 20)) * 3600
         msg.requests.add(
             id=f"r{i}",

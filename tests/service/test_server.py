@@ -100,7 +100,8 @@ def test_one_line_is_logged_per_call_without_payload(
     with caplog.at_level(logging.INFO, logger="matcher.service.interceptors.observe"):
         with pytest.raises(grpc.RpcError):
             match_stub.Match(valid_request, timeout=10)
-        match_stub.Match(match_pb2.MatchRequest(), timeout=10)
+        valid_request.requests[0].location.lat = 36.2
+        match_stub.Match(valid_request, timeout=10)
     lines = [
         r.getMessage() for r in caplog.records if r.name == "matcher.service.interceptors.observe"
     ]

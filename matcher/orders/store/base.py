@@ -21,6 +21,10 @@ store's job is to apply one transition *atomically*:
 * A transaction is posted at most once per ``txn_id`` (a retried completion never credits
   twice) and only when its ``guard_account`` holds at least ``guard_minutes``
   (``InsufficientBalanceError`` otherwise, nothing written).
+* The **outbox**: ``commit`` adds the write's registry side effects (``RegistryEffect``) in
+  the same atomic step; they stay until ``settle_effect`` removes them, and
+  ``replace_effect`` changes one only if it is still exactly as the caller read it (how a
+  process claims one, see ``registry_sync``). ``commit_many`` writes carry none.
 
 Every method may raise ``StoreUnavailableError``.
 """
@@ -31,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
+from matcher import ids
 from matcher.errors import ConflictError, MatcherError
 from matcher.orders.model import (
     NO_HOLD_CHANGES,
@@ -40,6 +45,7 @@ from matcher.orders.model import (
     LedgerEntry,
     Order,
     OrderState,
+    RegistryEffect,
     Transaction,
 )
 
@@ -66,6 +72,17 @@ class InsufficientBalanceError(ConflictError):
         self.needed = needed
         super().__init__(
             f"account {account} holds {balance / 60:g} hours, fewer than {needed / 60:g}"
+        )
+
+
+class ReusedKeyError(ConflictError):
+    """An idempotency key came back with other content than the call that first used it
+    (``first_use`` names what that call made: an order, a redemption)."""
+
+    def __init__(self, key: str, first_use: str) -> None:
+        self.key = key
+        super().__init__(
+            f"idempotency key {key!r} was already used for {first_use} with different content"
         )
 
 
@@ -129,9 +146,11 @@ class OrderStore(Protocol):
         txn: Transaction | None = None,
         *,
         now_ms: int,
+        effects: Sequence[RegistryEffect] = (),
     ) -> Order:
         """Write ``order`` if the stored version equals ``order.version``; returns it at the
-        next version. Holds and the transaction are applied in the same atomic step.
+        next version. Holds, the transaction and the registry ``effects`` (into the outbox)
+        are applied in the same atomic step.
 
         Raises ``StaleOrderError``, ``HoldConflictError`` or ``InsufficientBalanceError``
         (nothing written), or ``NotFoundError`` if the order does not exist.
@@ -151,6 +170,19 @@ class OrderStore(Protocol):
 
     def volunteer_order_ids(self, volunteer_id: str) -> list[str]:
         """Ids of the orders ever offered to ``volunteer_id``, in the order of first offer."""
+        ...
+
+    def pending_effects(self) -> list[RegistryEffect]:
+        """The outbox: every registry effect not settled yet, in no particular order."""
+        ...
+
+    def replace_effect(self, expected: RegistryEffect, new: RegistryEffect) -> bool:
+        """Store ``new`` in place of the effect of its id if that is still equal to
+        ``expected``; False (nothing written) if it changed or was settled."""
+        ...
+
+    def settle_effect(self, effect_id: str) -> None:
+        """Remove an applied effect from the outbox (nothing if it is gone already)."""
         ...
 
     def post(self, txn: Transaction) -> bool:
@@ -185,13 +217,13 @@ class OrderStore(Protocol):
 
 
 def volunteer_account(volunteer_id: str) -> str:
-    """The ledger account of a volunteer."""
-    return f"volunteer:{volunteer_id}"
+    """The ledger account of a volunteer (``matcher.ids``)."""
+    return ids.join("volunteer", volunteer_id)
 
 
 def branch_account(branch_id: str) -> str:
     """The ledger account of a branch (``branch:`` alone is the head bank, 总行)."""
-    return f"branch:{branch_id}"
+    return ids.join("branch", branch_id)
 
 
 def moved_minutes(txn: Transaction) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from matcher.core.model import Urgency
 from matcher.orders.model import (
     Actor,
+    EffectKind,
     EntryKind,
     Event,
     HistoryEvent,
@@ -23,6 +24,7 @@ from matcher.orders.model import (
     OfferState,
     Order,
     OrderState,
+    RegistryEffect,
     Resident,
     ServiceSpec,
 )
@@ -174,4 +176,30 @@ def decode_entry(sequence: int, text: str | bytes) -> LedgerEntry:
     txn, kind, account, minutes, branch, at, order_id, reason = json.loads(text)
     return LedgerEntry(
         sequence, txn, EntryKind(kind), account, minutes, branch, at, order_id, reason
+    )
+
+
+def encode_effect(effect: RegistryEffect) -> str:
+    """A registry effect in the outbox (one text per effect: equal effects, equal texts)."""
+    e = effect
+    return _dumps(
+        [
+            e.effect_id,
+            e.volunteer_id,
+            int(e.kind),
+            e.start,
+            e.end,
+            e.amount,
+            e.claim,
+            e.claimed_ms,
+            e.attempt_version,
+            e.attempt_digest,
+        ]
+    )
+
+
+def decode_effect(text: str | bytes) -> RegistryEffect:
+    effect_id, vid, kind, start, end, amount, claim, claimed, version, digest = json.loads(text)
+    return RegistryEffect(
+        effect_id, vid, EffectKind(kind), start, end, amount, claim, claimed, version, digest
     )

@@ -22,6 +22,7 @@ from matcher.orders.model import (
     LedgerEntry,
     Order,
     OrderState,
+    RegistryEffect,
     Transaction,
 )
 from matcher.orders.store.base import (
@@ -48,6 +49,7 @@ class MemoryOrderStore:
         self._balances: dict[str, int] = defaultdict(int)
         self._posted: set[str] = set()
         self._figures: dict[str, BranchFigures] = {}
+        self._outbox: dict[str, RegistryEffect] = {}
 
     @property
     def description(self) -> str:
@@ -93,9 +95,12 @@ class MemoryOrderStore:
         txn: Transaction | None = None,
         *,
         now_ms: int,
+        effects: Sequence[RegistryEffect] = (),
     ) -> Order:
         with self._lock:
-            return self._commit(order, holds, txn, now_ms)
+            written = self._commit(order, holds, txn, now_ms)
+            self._outbox.update((e.effect_id, e) for e in effects)
+            return written
 
     def commit_many(self, writes: Sequence[OrderWrite], *, now_ms: int) -> list[WriteOutcome]:
         out: list[WriteOutcome] = []
@@ -114,6 +119,21 @@ class MemoryOrderStore:
     def volunteer_order_ids(self, volunteer_id: str) -> list[str]:
         with self._lock:
             return list(self._offered.get(volunteer_id, {}))
+
+    def pending_effects(self) -> list[RegistryEffect]:
+        with self._lock:
+            return list(self._outbox.values())
+
+    def replace_effect(self, expected: RegistryEffect, new: RegistryEffect) -> bool:
+        with self._lock:
+            if self._outbox.get(expected.effect_id) != expected:
+                return False
+            self._outbox[new.effect_id] = new
+            return True
+
+    def settle_effect(self, effect_id: str) -> None:
+        with self._lock:
+            self._outbox.pop(effect_id, None)
 
     def post(self, txn: Transaction) -> bool:
         with self._lock:

@@ -1,6 +1,7 @@
 """``RedisOrderStore``: the ``OrderStore`` several dispatcher processes share.
 
-Data model (``<p>`` is the key prefix, shared with the volunteer registry):
+Data model (``<p>`` is the key prefix, shared with the volunteer registry; ``matcher.ids``
+composes every key and id in it, and says why no two meet):
 
 ================================ ======== ==================================================
 key                              type     value
@@ -17,6 +18,8 @@ key                              type     value
 ``<p>:bank:balance``             hash     account -> balance in minutes
 ``<p>:bank:posted``              set      transaction ids already posted
 ``<p>:bank:branches``            hash     ``<branch>\\t<earned|redeemed|orders>`` -> total
+``<p>:outbox``                   hash     registry effect id -> the effect as JSON, until
+                                          applied (``registry_sync``)
 ================================ ======== ==================================================
 
 Every write is one Lua script (``store.scripts``): an order write, its holds and its ledger
@@ -30,7 +33,9 @@ replicas), not a Redis Cluster. Connection failures become ``StoreUnavailableErr
 
 This module holds the orders and holds; the ledger half (``post``, entries, balances, branch
 figures) is ``redis_ledger.RedisLedger``, which ``RedisOrderStore`` extends, and what both
-share with the volunteer store is ``matcher.registry.store.redis_base``.
+share with the volunteer store is ``matcher.registry.store.redis_base``: reads on the read
+client (a shorter timeout), write scripts registered with ``_write_script`` so that they are
+guarded by the data-set marker. A new write script must be registered that way too.
 """
 
 from __future__ import annotations
@@ -42,12 +47,14 @@ from typing import Any
 import redis
 
 from matcher.errors import NotFoundError
+from matcher.ids import redis_key
 from matcher.orders.model import (
     NO_HOLD_CHANGES,
     Hold,
     HoldChanges,
     Order,
     OrderState,
+    RegistryEffect,
     Transaction,
 )
 from matcher.orders.store import json as codec
@@ -61,6 +68,7 @@ from matcher.orders.store.base import (
 )
 from matcher.orders.store.redis_ledger import RedisLedger, ledger_args
 from matcher.orders.store.scripts import raise_refusal
+from matcher.registry.store.data_set import DataSetMarker
 from matcher.registry.store.redis_base import reply_text
 from matcher.registry.store.redis_errors import translate_redis_errors
 
@@ -78,18 +86,26 @@ class RedisOrderStore(RedisLedger):
     """Orders, holds and the ledger in Redis (see the module docstring for the keys)."""
 
     def __init__(
-        self, client_or_url: redis.Redis | str, prefix: str = "matcher", *, timeout: float = 2.0
+        self,
+        client_or_url: redis.Redis | str,
+        prefix: str = "matcher",
+        *,
+        timeout: float = 2.0,
+        reads: redis.Redis | None = None,
+        marker: DataSetMarker | None = None,
     ) -> None:
-        super().__init__(client_or_url, prefix, timeout=timeout)
+        super().__init__(client_or_url, prefix, timeout=timeout, reads=reads, marker=marker)
         self._decoded: dict[str, tuple[bytes | str, Order]] = {}  # see ``_decode``
         # Indexed by state number (1..7), as the scripts expect.
         self._state_keys = [self._state_key(state) for state in sorted(OrderState)]
-        self._create = self._redis.register_script(redis_scripts.CREATE)
-        self._commit = self._redis.register_script(redis_scripts.COMMIT)
-        self._commit_many = self._redis.register_script(redis_scripts.COMMIT_MANY)
+        self._create = self._write_script(redis_scripts.CREATE)
+        self._commit = self._write_script(redis_scripts.COMMIT)
+        self._commit_many = self._write_script(redis_scripts.COMMIT_MANY)
+        self._replace_effect = self._write_script(redis_scripts.REPLACE_EFFECT)
+        self._outbox_key = f"{self._prefix}:outbox"
 
     def _order_key(self, order_id: str) -> str:
-        return f"{self._prefix}:order:{order_id}"
+        return redis_key(self._prefix, "order", order_id)
 
     def _state_key(self, state: OrderState) -> str:
         return f"{self._prefix}:orders:{state.name.lower()}"
@@ -112,14 +128,14 @@ class RedisOrderStore(RedisLedger):
 
     @translate_redis_errors
     def get(self, order_id: str) -> Order | None:
-        text = self._redis.get(self._order_key(order_id))
+        text = self._reads.get(self._order_key(order_id))
         return None if text is None else codec.decode_order(text)
 
     @translate_redis_errors
     def get_many(self, order_ids: Sequence[str]) -> list[Order | None]:
         if not order_ids:
             return []
-        texts = self._redis.mget([self._order_key(i) for i in order_ids])
+        texts = self._reads.mget([self._order_key(i) for i in order_ids])
         return [
             None if t is None else self._decode(i, t) for i, t in zip(order_ids, texts, strict=True)
         ]
@@ -139,7 +155,7 @@ class RedisOrderStore(RedisLedger):
 
     @translate_redis_errors
     def ids_in_states(self, states: Iterable[OrderState]) -> list[str]:
-        pipe = self._redis.pipeline(transaction=False)
+        pipe = self._reads.pipeline(transaction=False)
         for state in states:
             pipe.zrange(self._state_key(state), 0, -1, withscores=True)
         scored = [(score, reply_text(i)) for rows in pipe.execute() for i, score in rows]
@@ -147,7 +163,7 @@ class RedisOrderStore(RedisLedger):
 
     @translate_redis_errors
     def census(self) -> dict[OrderState, StateCensus]:
-        pipe = self._redis.pipeline(transaction=False)
+        pipe = self._reads.pipeline(transaction=False)
         for state in OrderState:
             pipe.zcard(self._state_key(state))
             pipe.zrange(self._state_key(state), 0, 0, withscores=True)
@@ -166,6 +182,7 @@ class RedisOrderStore(RedisLedger):
         txn: Transaction | None = None,
         *,
         now_ms: int,
+        effects: Sequence[RegistryEffect] = (),
     ) -> Order:
         written = _at_version(order, order.version + 1)
         keys = [*self._fixed_keys(), *self._ledger_keys()]
@@ -174,6 +191,10 @@ class RedisOrderStore(RedisLedger):
         if txn is not None:
             keys += self._account_keys(txn)
             args += ledger_args(txn)
+        keys.append(self._outbox_key)
+        for effect in effects:
+            args += [effect.effect_id, codec.encode_effect(effect)]
+        args.append(len(effects))
         reply = self._commit(keys=keys, args=args)
         raise_refusal(reply, order)
         return written
@@ -218,7 +239,7 @@ class RedisOrderStore(RedisLedger):
         for hold in holds.add:
             keys += [
                 self._hold_key(hold.volunteer_id),
-                f"{self._prefix}:offered:{hold.volunteer_id}",
+                redis_key(self._prefix, "offered", hold.volunteer_id),
             ]
             args += [hold.volunteer_id, hold.hold_id, hold.start, hold.end, hold.deadline_ms]
         for volunteer_id, hold_id in holds.release:
@@ -227,8 +248,8 @@ class RedisOrderStore(RedisLedger):
 
     @translate_redis_errors
     def holds(self) -> list[Hold]:
-        volunteers = sorted(reply_text(v) for v in self._redis.smembers(f"{self._prefix}:held"))
-        pipe = self._redis.pipeline(transaction=False)
+        volunteers = sorted(reply_text(v) for v in self._reads.smembers(f"{self._prefix}:held"))
+        pipe = self._reads.pipeline(transaction=False)
         for volunteer_id in volunteers:
             pipe.hgetall(self._hold_key(volunteer_id))
         found: list[Hold] = []
@@ -241,11 +262,26 @@ class RedisOrderStore(RedisLedger):
 
     @translate_redis_errors
     def volunteer_order_ids(self, volunteer_id: str) -> list[str]:
-        ids: list[Any] = self._redis.zrange(f"{self._prefix}:offered:{volunteer_id}", 0, -1)
+        key = redis_key(self._prefix, "offered", volunteer_id)
+        ids: list[Any] = self._reads.zrange(key, 0, -1)
         return [reply_text(i) for i in ids]
 
+    @translate_redis_errors
+    def pending_effects(self) -> list[RegistryEffect]:
+        texts: list[Any] = self._reads.hvals(self._outbox_key)
+        return [codec.decode_effect(t) for t in texts]
+
+    @translate_redis_errors
+    def replace_effect(self, expected: RegistryEffect, new: RegistryEffect) -> bool:
+        args = [expected.effect_id, codec.encode_effect(expected), codec.encode_effect(new)]
+        return int(self._replace_effect(keys=[self._outbox_key], args=args)) == 1
+
+    @translate_redis_errors
+    def settle_effect(self, effect_id: str) -> None:
+        self._redis.hdel(self._outbox_key, effect_id)
+
     def _hold_key(self, volunteer_id: str) -> str:
-        return f"{self._prefix}:hold:{volunteer_id}"
+        return redis_key(self._prefix, "hold", volunteer_id)
 
 
 def _at_version(order: Order, version: int) -> Order:

@@ -89,10 +89,11 @@ local function order_check(k, a, now)
   local stored = string.match(raw, '^{"ver":(%d+),')
   if tonumber(stored) ~= tonumber(ARGV[a + 1]) then return {'stale', stored} end
   local n_add, n_rel = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
-  local released = {}
+  local released = {}  -- volunteer -> {hold id -> true}: nested, no joined text
   for i = 1, n_rel do
     local r = a + 7 + n_add * 5 + (i - 1) * 2
-    released[ARGV[r] .. '\n' .. ARGV[r + 1]] = true
+    released[ARGV[r]] = released[ARGV[r]] or {}
+    released[ARGV[r]][ARGV[r + 1]] = true
   end
   for i = 1, n_add do
     local h = a + 7 + (i - 1) * 5
@@ -100,7 +101,7 @@ local function order_check(k, a, now)
     local all = redis.call('HGETALL', KEYS[k + 1 + (i - 1) * 2])
     for j = 1, #all, 2 do
       local other = all[j]
-      if other ~= id and not released[vol .. '\n' .. other] then
+      if other ~= id and not (released[vol] and released[vol][other]) then
         local os, oe, od = string.match(all[j + 1], '^(%-?%d+) (%-?%d+) (%d+)$')
         os, oe, od = tonumber(os), tonumber(oe), tonumber(od)
         if (od == 0 or od > now) and os < e and s < oe then return {'held', vol, other} end
@@ -138,8 +139,9 @@ end
 """
 
 #: KEYS: 1..7 the state sets, 8 held-volunteers set, 9..12 the ledger's fixed keys, then the
-#: order write's keys (from 13), then the ledger's per-account lists. ARGV: 1 now_ms, 2 has
-#: transaction (0/1), then the order write (from 3), then the ledger arguments. Returns
+#: order write's keys (from 13), then the ledger's per-account lists, then the outbox (last).
+#: ARGV: 1 now_ms, 2 has transaction (0/1), then the order write (from 3), then the ledger
+#: arguments, then (id, text) per registry effect and their count (last). Returns
 #: {"ok"}, {"missing"}, {"stale", version}, {"held", volunteer, hold id} or {"short",
 #: account, balance, needed}.
 COMMIT = (
@@ -158,9 +160,24 @@ if ARGV[2] == '1' then
 end
 order_write(13, 3, now, old_state)
 if post then ledger_post(3 + args, 9, 13 + keys) end
+-- The registry effects into the outbox (the last key): ARGV ends with id, text per effect,
+-- then their count.
+local n_eff = tonumber(ARGV[#ARGV])
+local e = #ARGV - 1 - 2 * n_eff
+for i = 1, n_eff do
+  redis.call('HSET', KEYS[#KEYS], ARGV[e + 2 * i - 1], ARGV[e + 2 * i])
+end
 return {'ok'}
 """
 )
+
+#: KEYS[1] the outbox. ARGV: effect id, its text as read, its new text. Replaces the effect
+#: only if its text is still the one read; returns 1 if it did, else 0.
+REPLACE_EFFECT = r"""
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
 
 #: KEYS: 1..7 the state sets, 8 held-volunteers set, then each write's keys in turn (from
 #: 9). ARGV: 1 now_ms, 2 number of writes, then each write's arguments in turn (from 3).

@@ -6,8 +6,9 @@ Data model (``<p>`` is the key prefix, ``matcher`` by default):
 key                             type     value
 =============================== ======== ===================================================
 ``<p>:vol:{<branch>}:<id>``     string   the record as compact JSON (``store.json``); the
-                                         braces make the branch the Redis Cluster hash tag;
-                                         branch ``""`` is written ``{_}``
+                                         braces make the branch the Redis Cluster hash tag
+                                         (``matcher.ids.record_key``: the branch escaped,
+                                         ``""`` written ``{_}``, ``_`` written ``{%5F}``)
 ``<p>:vol-branch``              hash     volunteer id -> branch id (finds a record's key)
 ``<p>:registry:version``        string   registry version: +1 per write call that changed
                                          anything (absent = 0)
@@ -32,7 +33,9 @@ unchanged, the touched ones come from the atomic read, so the result is one cons
 Connection and timeout errors (including Redis still loading) become ``StoreUnavailableError``
 in one place, ``redis_errors.translate_redis_errors`` (shared with the order store). The
 client has socket timeouts, a short retry and a health check, so it reconnects by itself
-when Redis comes back. Durability of acknowledged writes
+when Redis comes back. Reads go through the read client (a shorter timeout) and writes are
+guarded by the data-set marker, when the server gives them (``redis_base``, ``data_set``).
+Durability of acknowledged writes
 across a Redis restart is Redis' own (AOF with ``appendfsync everysec`` or ``always``).
 """
 
@@ -44,11 +47,13 @@ from typing import Any
 
 import redis
 
+from matcher import ids
 from matcher.errors import StoreUnavailableError
 from matcher.registry.model import Changes, Snapshot, VolunteerRecord
 from matcher.registry.store import json as record_json
 from matcher.registry.store import scripts as redis_scripts
 from matcher.registry.store.base import DEFAULT_CHANGE_LOG_LENGTH, check_batch, conflict
+from matcher.registry.store.data_set import DataSetMarker
 from matcher.registry.store.redis_base import RedisClientStore, reply_text
 from matcher.registry.store.redis_errors import translate_redis_errors
 
@@ -66,21 +71,23 @@ class RedisStore(RedisClientStore):
         *,
         change_log_length: int = DEFAULT_CHANGE_LOG_LENGTH,
         socket_timeout: float = 2.0,
+        reads: redis.Redis | None = None,
+        marker: DataSetMarker | None = None,
     ) -> None:
         if change_log_length < 1:
             raise ValueError(f"change_log_length must be >= 1, not {change_log_length}")
-        super().__init__(client_or_url, prefix, timeout=socket_timeout)
+        super().__init__(client_or_url, prefix, timeout=socket_timeout, reads=reads, marker=marker)
         self._log_length = change_log_length
         self._index_key = f"{prefix}:vol-branch"
         self._version_key = f"{prefix}:registry:version"
         self._keys = [self._index_key, self._version_key, f"{prefix}:registry:changes"]
-        self._upsert = self._redis.register_script(redis_scripts.UPSERT)
-        self._delete = self._redis.register_script(redis_scripts.DELETE)
+        self._upsert = self._write_script(redis_scripts.UPSERT)
+        self._delete = self._write_script(redis_scripts.DELETE)
         self._read = self._redis.register_script(redis_scripts.READ)
         self._changes = self._redis.register_script(redis_scripts.CHANGES)
 
     def _record_key(self, branch_id: str, volunteer_id: str) -> str:
-        return f"{self._prefix}:vol:{{{branch_id or '_'}}}:{volunteer_id}"
+        return ids.record_key(self._prefix, branch_id, volunteer_id)
 
     @translate_redis_errors
     def upsert(
@@ -117,7 +124,7 @@ class RedisStore(RedisClientStore):
     def _get_many(self, ids: Sequence[str]) -> list[VolunteerRecord | None]:
         if not ids:
             return []
-        texts = self._read(keys=self._keys, args=[self._prefix, *ids])
+        texts = self._read(keys=self._keys, args=[self._prefix, *ids], client=self._reads)
         return [None if t is None else record_json.decode(t) for t in texts]
 
     @translate_redis_errors
@@ -132,7 +139,7 @@ class RedisStore(RedisClientStore):
 
     @translate_redis_errors
     def version(self) -> int:
-        return int(self._redis.get(self._version_key) or 0)
+        return int(self._reads.get(self._version_key) or 0)
 
     @translate_redis_errors
     def changes_since(self, version: int) -> Changes:
@@ -141,7 +148,8 @@ class RedisStore(RedisClientStore):
         return self._changes_since(version)
 
     def _changes_since(self, version: int) -> Changes:
-        reply = self._changes(keys=self._keys, args=[self._prefix, version, self._log_length])
+        args: list[str | int] = [self._prefix, version, self._log_length]
+        reply = self._changes(keys=self._keys, args=args, client=self._reads)
         current, complete = int(reply[0]), bool(reply[1])
         if not complete:
             return Changes(current, complete=False)
@@ -153,7 +161,7 @@ class RedisStore(RedisClientStore):
     @translate_redis_errors
     def snapshot(self) -> Snapshot:
         for _ in range(_SNAPSHOT_ATTEMPTS):
-            version = int(self._redis.get(self._version_key) or 0)
+            version = int(self._reads.get(self._version_key) or 0)
             by_id = {r.id: r for r in self._read_all()}
             changes = self._changes_since(version)
             if changes.complete:
@@ -167,9 +175,9 @@ class RedisStore(RedisClientStore):
 
     def _read_all(self) -> Iterable[VolunteerRecord]:
         """Every record, each as it was at some moment during the read (not one version)."""
-        index: dict[Any, Any] = self._redis.hgetall(self._index_key)
+        index: dict[Any, Any] = self._reads.hgetall(self._index_key)
         keys = [self._record_key(reply_text(b), reply_text(i)) for i, b in index.items()]
-        pipe = self._redis.pipeline(transaction=False)
+        pipe = self._reads.pipeline(transaction=False)
         for start in range(0, len(keys), _MGET_CHUNK):
             pipe.mget(keys[start : start + _MGET_CHUNK])
         for chunk in pipe.execute():

@@ -3,10 +3,11 @@
 Each write is one script, so Redis applies it whole or not at all. The scripts fail (if they
 fail) before their first write: the checks and the ``XADD`` (the only write that can be
 refused, e.g. under ``maxmemory``) come first. Key names follow the table in
-``matcher.registry.store.redis``; ``record_key`` below must build them exactly as
-``RedisStore._record_key`` does. A record's old key (before a branch move) is found through
-the branch index inside the script, so it is not declared in ``KEYS``: fine on a single
-Redis, and the one thing a move to Redis Cluster has to revisit.
+``matcher.registry.store.redis``; ``record_key`` below builds them exactly as
+``RedisStore._record_key`` does, with the same ``hash_tag`` (``matcher.ids.LUA_HASH_TAG``).
+A record's old key (before a branch move) is found through the branch index inside the
+script, so it is not declared in ``KEYS``: fine on a single Redis, and the one thing a move
+to Redis Cluster has to revisit.
 
 Shared arguments: ``KEYS[1]`` branch index, ``KEYS[2]`` registry version, ``KEYS[3]`` change
 stream; ``ARGV[1]`` key prefix.
@@ -14,13 +15,16 @@ stream; ``ARGV[1]`` key prefix.
 
 from __future__ import annotations
 
-_COMMON = r"""
+from matcher.ids import LUA_HASH_TAG
+
+_COMMON = (
+    LUA_HASH_TAG
+    + r"""
 local index, version_key, stream, prefix = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 local META = '^{"v":(%d+),"c":(%d+),"u":(%d+),(.*)$'
 
 local function record_key(branch, id)
-  if branch == '' then branch = '_' end
-  return prefix .. ':vol:{' .. branch .. '}:' .. id
+  return prefix .. ':vol:' .. hash_tag(branch) .. ':' .. id
 end
 
 -- The stored text of a volunteer (false if absent) and its key (nil if not indexed).
@@ -40,6 +44,7 @@ local function log_write(op, ids, maxlen)
   return version
 end
 """
+)
 
 #: KEYS[4..]: the new key of each record. ARGV[2]: change log length, then per record
 #: (id, branch, body, expected version or ""). Returns {"ok", registry version, then

@@ -1,10 +1,17 @@
 """The order domain -> the order services' messages: orders (with offers and history) and
-offers, each carrying its order's ``ServiceRequest``."""
+offers, each carrying its order's ``ServiceRequest``.
+
+What a caller sees of each offer is decided by ``matcher.access.policy.offer_view`` for the
+principal of the current call (a resident app: not the volunteer's distance from home nor
+its availability window); a caller may pass the view itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from matcher.access.policy import OfferView, offer_view
+from matcher.access.principal import current
 from matcher.orders.model import Offer, Order, ServiceSpec
 from matcher.service.convert.match_out import timestamp_fields, window_fields
 from matcher.v1 import orders_pb2
@@ -26,12 +33,16 @@ def spec_to_request(order_id: str, spec: ServiceSpec) -> dict[str, Any]:
     return request
 
 
-def offer_to_proto(order: Order, made: Offer) -> orders_pb2.Offer:
-    return orders_pb2.Offer(**_offer(order, made, spec_to_request(order.order_id, order.spec)))
+def offer_to_proto(order: Order, made: Offer, view: OfferView | None = None) -> orders_pb2.Offer:
+    """One offer as ``view`` (by default the current caller's) shows it."""
+    request = spec_to_request(order.order_id, order.spec)
+    return orders_pb2.Offer(**_offer(order, made, request, view or offer_view(current())))
 
 
-def order_to_proto(order: Order) -> orders_pb2.Order:
-    """The full order: offers, history and the resident's contact."""
+def order_to_proto(order: Order, view: OfferView | None = None) -> orders_pb2.Order:
+    """The order: offers (as ``view``, by default the current caller's, shows them),
+    history and the resident's contact."""
+    view = view or offer_view(current())
     request = spec_to_request(order.order_id, order.spec)
     return orders_pb2.Order(
         order_id=order.order_id,
@@ -39,7 +50,7 @@ def order_to_proto(order: Order) -> orders_pb2.Order:
         branch_id=order.branch_id,
         resident={"resident_id": order.resident.resident_id, "contact": order.resident.contact},
         state=f"ORDER_STATE_{order.state.name}",
-        offers=[_offer(order, o, request) for o in order.offers],
+        offers=[_offer(order, o, request, view) for o in order.offers],
         accepted_volunteer_ids=list(order.accepted_volunteers),
         hours_served=order.minutes_served / 60,
         rating=order.stars,
@@ -62,7 +73,7 @@ def order_to_proto(order: Order) -> orders_pb2.Order:
     )
 
 
-def _offer(order: Order, made: Offer, request: dict[str, Any]) -> dict[str, Any]:
+def _offer(order: Order, made: Offer, request: dict[str, Any], view: OfferView) -> dict[str, Any]:
     out: dict[str, Any] = {
         "offer_id": made.offer_id,
         "order_id": order.order_id,
@@ -70,10 +81,11 @@ def _offer(order: Order, made: Offer, request: dict[str, Any]) -> dict[str, Any]
         "state": int(made.state),
         "deadline": timestamp_fields(made.deadline_ms),
         "request": request,
-        "volunteer_window": window_fields(made.window_start, made.window_end),
-        "distance_km": made.distance_km,
         "create_time": timestamp_fields(made.created_ms),
     }
+    if view.volunteer_details:
+        out["volunteer_window"] = window_fields(made.window_start, made.window_end)
+        out["distance_km"] = made.distance_km
     if made.decided_ms:
         out["decide_time"] = timestamp_fields(made.decided_ms)
     return out

@@ -1,4 +1,4 @@
-"""The message-size interceptor, innermost in the chain: the request size limit, answered like
+"""The message-size interceptor, fourth in the chain: the request size limit, answered like
 every other limit, RESOURCE_EXHAUSTED naming ``MATCHER_MAX_MESSAGE_BYTES``
 (``LimitExceededError`` through ``matcher.service.errors``).
 
@@ -9,6 +9,9 @@ each request's real size before parsing it: an oversize request is never parsed 
 ends with the project's error. A message beyond even that headroom is still refused by gRPC
 first, with its own message (its bytes then count against the headroom figure). Responses
 keep gRPC's exact send limit (``MATCHER_MAX_MESSAGE_BYTES``).
+
+The deserializer it wraps is the decode interceptor's (innermost), which cannot raise: bytes
+within the limit that do not parse are refused there, after this check.
 
 Only requests that arrive as one message (unary and server-streaming rpcs; the API has no
 client-streaming ones) are checked here; others pass through unchanged.

@@ -1,7 +1,7 @@
 """The status interceptor, second in the chain: whatever is raised below it ends the call with a
 proper status, so no servicer and no other interceptor aborts a call by hand.
 
-* a ``MatcherError`` (from the access checks, the size check or a servicer) ends the call with
+* a ``MatcherError`` (from the access, size and decode checks or a servicer) ends the call with
   the status ``matcher.service.errors`` maps it to, details included;
 * any other exception is a bug: it is logged as its type and the frames it passed through
   (never its message, locals or the payload, which could quote personal data) and the call
