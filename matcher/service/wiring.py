@@ -26,7 +26,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from matcher.config import Settings
 from matcher.observability.metrics import Metrics
@@ -38,6 +37,7 @@ from matcher.orders.dispatcher import Dispatcher
 from matcher.orders.store.base import OrderStore
 from matcher.orders.timebank import TimeBank
 from matcher.registry.view import PoolView
+from matcher.service import reflection
 from matcher.service.dispatch_service import DispatchServicer
 from matcher.service.health import StoreProbe
 from matcher.service.match_service import MatchServicer
@@ -89,7 +89,7 @@ REFLECTED = (
     *PROCESS_SERVICES,
     *STORE_SERVICES,
     HEALTH_SERVICE,
-    reflection.SERVICE_NAME,
+    *reflection.SERVICE_NAMES,
 )
 
 
@@ -171,7 +171,7 @@ def add_services(
         metrics_port=metrics_port,
     )
     status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(sources), server)
-    reflection.enable_server_reflection(REFLECTED, server)
+    reflection.enable_reflection(REFLECTED, server)
     _export_registry_gauges(metrics, pool_view, probe)
     return Services(health_servicer, pool_view, probe, orders)
 
